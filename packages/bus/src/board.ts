@@ -1,0 +1,78 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
+import {
+  type BoardEntry,
+  type BoardType,
+  BoardEntry as BoardEntrySchema,
+  boardDedupKey,
+  boardKeyToken,
+  createEvent,
+  eventTypes,
+  repoKey,
+  streams,
+  subjects,
+} from '@patchbay/contracts';
+import { InputError } from '@patchbay/errors';
+import type { Bus } from './connection.js';
+import { publishEvent } from './publish.js';
+import { readStream } from './read.js';
+
+/**
+ * The shared discovery board. Each (repo, type, dedup key) has its own subject on a stream
+ * that keeps one message per subject and refuses later ones, so the server decides the
+ * first writer, however many race.
+ */
+export interface Board {
+  /** True when this entry was stored; false when an entry with its key was already there. */
+  write(entry: BoardEntry): Promise<boolean>;
+  /** Every entry about a repository, oldest first. */
+  read(repo: string): Promise<BoardEntry[]>;
+  /** Every entry on the board. */
+  readAll(): Promise<BoardEntry[]>;
+  /** One entry by type and dedup key (null key for singleton types). */
+  get(repo: string, type: BoardType, key: string | null): Promise<BoardEntry | null>;
+}
+
+/** Error code the server uses when discard-new-per-subject refuses a message. */
+const PER_SUBJECT_LIMIT = 10077;
+
+function isRefusedAsDuplicate(err: unknown): boolean {
+  return (
+    (err instanceof JetStreamApiError && err.code === PER_SUBJECT_LIMIT) ||
+    /maximum messages per subject exceeded/i.test((err as Error).message)
+  );
+}
+
+export function subjectForEntry(entry: Pick<BoardEntry, 'repo' | 'type' | 'data'>): string {
+  return subjects.boardEntry(repoKey(entry.repo), entry.type, boardKeyToken(boardDedupKey(entry.type, entry.data)));
+}
+
+export function openBoard(bus: Bus): Board {
+  const entriesOf = (stored: Awaited<ReturnType<typeof readStream>>) =>
+    stored.flatMap((s) => (s.event.type === eventTypes.boardEntry ? [s.event.data] : []));
+  return {
+    async write(entry) {
+      const checked = BoardEntrySchema.safeParse(entry);
+      if (!checked.success) throw new InputError(`invalid board entry: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const event = createEvent(eventTypes.boardEntry, checked.data, { source: `patchbay/${entry.agent}`, subject: entry.repo });
+      try {
+        await publishEvent(bus, subjectForEntry(checked.data), event);
+        return true;
+      } catch (err) {
+        if (isRefusedAsDuplicate(err)) return false;
+        throw err;
+      }
+    },
+    read: async (repo) => entriesOf(await readStream(bus, streams.board.name, subjects.boardRepo(repoKey(repo)))),
+    readAll: async () => entriesOf(await readStream(bus, streams.board.name, streams.board.subjects[0])),
+    async get(repo, type, key) {
+      const subject = subjects.boardEntry(repoKey(repo), type, boardKeyToken(key));
+      const stored = await bus.jsm.streams.getMessage(streams.board.name, { last_by_subj: subject }).catch((err: unknown) => {
+        if (err instanceof JetStreamApiError && err.code === 10037) return null;
+        throw err;
+      });
+      if (stored === null) return null;
+      const event = stored.json<{ data: unknown }>();
+      return BoardEntrySchema.parse(event.data);
+    },
+  };
+}

@@ -1,0 +1,12 @@
+export { connectBus, serverAtLeast, type Bus, type ConnectOptions } from './connection.js';
+export { ensureConsumer, ensureStream, ensureTopology } from './topology.js';
+export { encodeEvent, eventHeaders, publishEvent, type PublishOptions } from './publish.js';
+export { followStream, readStream, type FollowHandle, type StoredEvent } from './read.js';
+export { keepAlive, startConsuming, type ConsumeLoop, type ConsumeOptions } from './consume.js';
+export { deadLetter } from './dead-letter.js';
+export { openArtifacts, type Artifacts } from './artifacts.js';
+export { openStateStore, type Decision, type StateStore, type Versioned } from './state-store.js';
+export { openBoard, subjectForEntry, type Board } from './board.js';
+export { openChangesLog, openDebugLog, type ChangesLog, type DebugLog } from './task-logs.js';
+export type { JsMsg } from '@nats-io/jetstream';
+export { findNatsServerBinary, freePort, startLocalNatsServer, type LocalNatsServer } from './local-server.js';

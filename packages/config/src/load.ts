@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '@patchbay/errors';
+import { type Config, type ConfigInput, ConfigSchema, ENV_SETTINGS } from './schema.js';
+
+type Tree = Record<string, unknown>;
+
+export interface LoadConfigOptions {
+  /** Defaults to process.env: the only place patchbay reads the environment. */
+  env?: Record<string, string | undefined>;
+  /** A YAML file; PATCHBAY_CONFIG names one when absent. */
+  file?: string;
+  /** Highest precedence, e.g. command-line flags. */
+  overrides?: ConfigInput;
+}
+
+function setPath(tree: Tree, path: readonly string[], value: unknown): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    node[key] = typeof next === 'object' && next !== null ? next : {};
+    node = node[key] as Tree;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] =
+      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof prev === 'object' && prev !== null
+        ? merge(prev as Tree, value as Tree)
+        : value;
+  }
+  return out;
+}
+
+function envNameFor(path: readonly PropertyKey[]): string | undefined {
+  const joined = path.join('.');
+  return Object.entries(ENV_SETTINGS).find(([, p]) => p.join('.') === joined)?.[0];
+}
+
+function describe(error: z.ZodError, source: string): string {
+  return error.issues
+    .map((issue) => {
+      const setting = issue.path.join('.');
+      const env = envNameFor(issue.path);
+      return `  ${env ? `${env} (${setting})` : setting}: ${issue.message}`;
+    })
+    .join('\n')
+    .concat(`\n  (settings come from ${source})`);
+}
+
+/** Reads settings once: defaults < YAML file < environment < overrides. Throws ConfigError naming the bad setting. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env['PATCHBAY_CONFIG'];
+  let tree: Tree = {};
+  if (file !== undefined && file !== '') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration: PATCHBAY_CONFIG names ${file}, which cannot be read`, { cause: err });
+    }
+    const parsed: unknown = parseYaml(text);
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+      throw new ConfigError(`Invalid configuration: ${file} must hold a YAML mapping`);
+    }
+    tree = (parsed ?? {}) as Tree;
+  }
+  const fromEnv: Tree = {};
+  for (const [name, path] of Object.entries(ENV_SETTINGS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(fromEnv, path, value);
+  }
+  tree = merge(merge(tree, fromEnv), (options.overrides ?? {}) as Tree);
+  const result = ConfigSchema.safeParse(tree);
+  if (!result.success) {
+    const source = ['defaults', file ? `file ${file}` : '', 'environment', options.overrides ? 'flags' : '']
+      .filter(Boolean)
+      .join(', ');
+    throw new ConfigError(`Invalid configuration:\n${describe(result.error, source)}`);
+  }
+  return result.data;
+}

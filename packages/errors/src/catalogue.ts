@@ -1,0 +1,83 @@
+/**
+ * The one error catalogue. Every error patchbay raises on purpose is a
+ * PatchbayError with a stable code, whether trying again can help, and its cause.
+ */
+export const ERROR_CODES = {
+  CONFIG_INVALID: { retryable: false, description: 'A setting is missing or has a bad value' },
+  INPUT_INVALID: { retryable: false, description: 'A message, argument or request is malformed' },
+  NOT_FOUND: { retryable: false, description: 'A task, artifact or repository does not exist' },
+  CONFLICT: { retryable: true, description: 'Someone else changed the same record first' },
+  BUS_UNAVAILABLE: { retryable: true, description: 'The NATS server cannot be reached' },
+  GIT_FAILED: { retryable: false, description: 'A git command failed' },
+  SANDBOX_FAILED: { retryable: false, description: 'A sandboxed command could not be run' },
+  TIMEOUT: { retryable: true, description: 'An operation took longer than allowed' },
+  MODEL_API_ERROR: { retryable: true, description: 'The model endpoint answered with an error' },
+  RATE_LIMITED: { retryable: true, description: 'The model endpoint asked us to slow down' },
+  NETWORK_ERROR: { retryable: true, description: 'The connection to an endpoint failed' },
+  MODEL_NOT_FOUND: { retryable: false, description: 'The configured model is not available' },
+  PROMPT_TOO_LARGE: { retryable: false, description: "The prompt cannot fit the model's context window" },
+  EDIT_INVALID: { retryable: true, description: 'The model answer could not be turned into edits' },
+  CANCELLED: { retryable: false, description: 'The operation was cancelled' },
+  INTERNAL: { retryable: false, description: 'An unexpected failure' },
+} as const satisfies Record<string, { retryable: boolean; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface PatchbayErrorOptions {
+  cause?: unknown;
+  /** Overrides the code's default. */
+  retryable?: boolean;
+}
+
+export class PatchbayError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: PatchbayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PatchbayError';
+    this.code = code;
+    this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
+  }
+}
+
+const define = (code: ErrorCode, name: string) =>
+  class extends PatchbayError {
+    constructor(message: string, options: PatchbayErrorOptions = {}) {
+      super(code, message, options);
+      this.name = name;
+    }
+  };
+
+export const ConfigError = define('CONFIG_INVALID', 'ConfigError');
+export const InputError = define('INPUT_INVALID', 'InputError');
+export const NotFoundError = define('NOT_FOUND', 'NotFoundError');
+export const ConflictError = define('CONFLICT', 'ConflictError');
+export const BusUnavailableError = define('BUS_UNAVAILABLE', 'BusUnavailableError');
+export const GitError = define('GIT_FAILED', 'GitError');
+export const SandboxError = define('SANDBOX_FAILED', 'SandboxError');
+export const TimeoutError = define('TIMEOUT', 'TimeoutError');
+export const ModelApiError = define('MODEL_API_ERROR', 'ModelApiError');
+export const RateLimitError = define('RATE_LIMITED', 'RateLimitError');
+export const NetworkError = define('NETWORK_ERROR', 'NetworkError');
+export const ModelNotFoundError = define('MODEL_NOT_FOUND', 'ModelNotFoundError');
+export const PromptTooLargeError = define('PROMPT_TOO_LARGE', 'PromptTooLargeError');
+export const EditError = define('EDIT_INVALID', 'EditError');
+export const CancelledError = define('CANCELLED', 'CancelledError');
+
+export function isPatchbayError(err: unknown): err is PatchbayError {
+  return err instanceof PatchbayError;
+}
+
+/** The serialisable form carried in stage-failed messages and reports. */
+export interface ErrorSummary {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export function summarizeError(err: unknown): ErrorSummary {
+  if (isPatchbayError(err)) return { code: err.code, message: err.message, retryable: err.retryable };
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'INTERNAL', message, retryable: false };
+}

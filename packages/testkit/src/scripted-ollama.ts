@@ -1,0 +1,191 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * A scripted model server speaking Ollama's HTTP wire format, so the real `ollama`
+ * client is exercised end to end. The only test double patchbay allows: no model runs
+ * on CI machines. It serves queued replies in order and records every request.
+ */
+export type ScriptedReply =
+  | {
+      content: string;
+      /** Characters per streamed chunk. */
+      chunkSize?: number;
+      chunkDelayMs?: number;
+      promptTokens?: number;
+      completionTokens?: number;
+    }
+  | { status: number; error: string; retryAfterSeconds?: number }
+  | { hang: true }
+  | { reset: true }
+  | { streamError: string; afterContent?: string };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  body: unknown;
+  at: number;
+}
+
+export interface ScriptedOllama {
+  url: string;
+  requests: RecordedRequest[];
+  enqueue(...replies: ScriptedReply[]): void;
+  /** Replies not yet served. */
+  pending(): number;
+  /** Requests to the generation endpoints only. */
+  generations(): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export interface ScriptedOllamaOptions {
+  models?: string[];
+  contextLength?: number;
+  version?: string;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...extra });
+  res.end(JSON.stringify(body));
+};
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const estimateTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
+
+export async function startScriptedOllama(options: ScriptedOllamaOptions = {}): Promise<ScriptedOllama> {
+  const models = options.models ?? ['qwen2.5-coder:32b'];
+  const contextLength = options.contextLength ?? 32_768;
+  const queue: ScriptedReply[] = [];
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+
+  const known = (name: unknown) =>
+    typeof name === 'string' && models.some((m) => m === name || m === `${name}:latest` || `${m}:latest` === name);
+
+  const generate = async (req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, kind: 'chat' | 'generate') => {
+    const model = String(body['model'] ?? '');
+    if (!known(model)) {
+      json(res, 404, { error: `model "${model}" not found, try pulling it first` });
+      return;
+    }
+    const reply = queue.shift();
+    if (reply === undefined) {
+      json(res, 500, { error: 'scripted ollama: no reply queued for this request' });
+      return;
+    }
+    if ('hang' in reply) return; // never answer; the client's timeout or abort must end it
+    if ('reset' in reply) {
+      req.socket.destroy();
+      return;
+    }
+    if ('status' in reply) {
+      json(res, reply.status, { error: reply.error }, reply.retryAfterSeconds ? { 'retry-after': String(reply.retryAfterSeconds) } : {});
+      return;
+    }
+    const promptText =
+      kind === 'chat'
+        ? ((body['messages'] as Array<{ content?: string }> | undefined) ?? []).map((m) => m.content ?? '').join('\n')
+        : String(body['prompt'] ?? '');
+    const created = () => new Date().toISOString();
+    const piece = (content: string) =>
+      kind === 'chat' ? { message: { role: 'assistant', content } } : { response: content };
+    const stream = body['stream'] !== false;
+    if ('streamError' in reply) {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      if (reply.afterContent) res.write(`${JSON.stringify({ model, created_at: created(), ...piece(reply.afterContent), done: false })}\n`);
+      res.end(`${JSON.stringify({ error: reply.streamError })}\n`);
+      return;
+    }
+    const promptTokens = reply.promptTokens ?? estimateTokens(promptText);
+    const completionTokens = reply.completionTokens ?? estimateTokens(reply.content);
+    const final = {
+      model,
+      created_at: created(),
+      ...piece(''),
+      done: true,
+      done_reason: 'stop',
+      total_duration: 1_000_000,
+      load_duration: 1_000,
+      prompt_eval_count: promptTokens,
+      prompt_eval_duration: 100_000,
+      eval_count: completionTokens,
+      eval_duration: 800_000,
+    };
+    if (!stream) {
+      json(res, 200, { ...final, ...piece(reply.content) });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    const size = Math.max(1, reply.chunkSize ?? 16);
+    for (let i = 0; i < reply.content.length; i += size) {
+      if (res.destroyed) return;
+      res.write(`${JSON.stringify({ model, created_at: created(), ...piece(reply.content.slice(i, i + size)), done: false })}\n`);
+      if (reply.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, reply.chunkDelayMs));
+    }
+    res.end(`${JSON.stringify(final)}\n`);
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const body = await readBody(req);
+      requests.push({ method: req.method ?? 'GET', path, body, at: Date.now() });
+      const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+      if (req.method === 'GET' && path === '/api/version') return json(res, 200, { version: options.version ?? '0.6.4' });
+      if (req.method === 'GET' && path === '/api/tags') {
+        return json(res, 200, {
+          models: models.map((name) => ({
+            name,
+            model: name,
+            modified_at: '2026-01-01T00:00:00Z',
+            size: 1_000_000,
+            digest: 'sha256:scripted',
+            details: { format: 'gguf', family: 'qwen2', families: ['qwen2'], parameter_size: '32B', quantization_level: 'Q4_K_M' },
+          })),
+        });
+      }
+      if (req.method === 'POST' && path === '/api/show') {
+        if (!known(fields['model'])) return json(res, 404, { error: `model "${String(fields['model'])}" not found` });
+        return json(res, 200, {
+          details: { family: 'qwen2', parameter_size: '32B' },
+          model_info: { 'general.architecture': 'qwen2', 'qwen2.context_length': contextLength },
+          capabilities: ['completion'],
+        });
+      }
+      if (req.method === 'POST' && path === '/api/chat') return generate(req, res, fields, 'chat');
+      if (req.method === 'POST' && path === '/api/generate') return generate(req, res, fields, 'generate');
+      return json(res, 404, { error: `scripted ollama: no route ${req.method} ${path}` });
+    })().catch((err: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: String(err) });
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    enqueue: (...replies) => void queue.push(...replies),
+    pending: () => queue.length,
+    generations: () => requests.filter((r) => r.path === '/api/chat' || r.path === '/api/generate'),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
