@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '@patchbay/errors';
-import { type Config, type ConfigInput, ConfigSchema, ENV_SETTINGS } from './schema.js';
+import { isSecretName, secretValuesFrom } from '@patchbay/secrets';
+import { type ConfigInput, ConfigSchema, ENV_SETTINGS, type Settings } from './schema.js';
+
+/** Settings plus what the process inherited that others need to know. */
+export type Config = Settings & {
+  /** Values that must be masked wherever text leaves the process. */
+  knownSecrets: readonly string[];
+  /** The inherited variables sandboxed commands may see (sandbox.passEnv, minus secrets). */
+  sandboxEnv: Readonly<Record<string, string>>;
+};
 
 type Tree = Record<string, unknown>;
 
@@ -84,5 +93,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       .join(', ');
     throw new ConfigError(`Invalid configuration:\n${describe(result.error, source)}`);
   }
-  return result.data;
+  const sandboxEnv: Record<string, string> = {};
+  for (const name of result.data.sandbox.passEnv) {
+    const value = env[name];
+    if (value !== undefined && !isSecretName(name)) sandboxEnv[name] = value;
+  }
+  return { ...result.data, knownSecrets: secretValuesFrom(env), sandboxEnv };
 }

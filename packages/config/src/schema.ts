@@ -63,6 +63,17 @@ export const ConfigSchema = z.object({
       outputLimitBytes: z.coerce.number().int().positive().default(1_000_000),
     })
     .prefault({}),
+  sandbox: z
+    .object({
+      /** Variables sandboxed commands inherit; secret-named ones are dropped regardless. */
+      passEnv: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+          z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)),
+        )
+        .default(['PATH', 'LANG', 'LC_ALL', 'TZ', 'JAVA_HOME', 'GOROOT', 'GOPATH', 'GOFLAGS', 'PYENV_ROOT', 'VIRTUAL_ENV']),
+    })
+    .prefault({}),
   service: z
     .object({
       /** Messages one instance handles at once, per consumer. */
@@ -72,7 +83,7 @@ export const ConfigSchema = z.object({
     .prefault({}),
 });
 
-export type Config = z.output<typeof ConfigSchema>;
+export type Settings = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** Environment variables and the setting each one sets. */
@@ -92,4 +103,5 @@ export const ENV_SETTINGS: Readonly<Record<string, readonly string[]>> = {
   PATCHBAY_QUALITY_THRESHOLD: ['pipeline', 'qualityThreshold'],
   PATCHBAY_TEST_TIMEOUT_MS: ['assessor', 'testTimeoutMs'],
   PATCHBAY_CONCURRENCY: ['service', 'concurrency'],
+  PATCHBAY_SANDBOX_PASS_ENV: ['sandbox', 'passEnv'],
 };

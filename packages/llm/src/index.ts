@@ -1,1 +1,4 @@
-export {};
+export { estimateTokens, type ChatMessage, type ChatRequest, type ChatResult, type LlmProvider } from './provider.js';
+export { classifyOllamaError, createOllamaProvider, type OllamaProviderOptions } from './ollama-provider.js';
+export { ReplayFile, createReplayProvider, loadReplayFile } from './replay-provider.js';
+export { createProvider, type LlmSettings } from './from-config.js';

@@ -1,1 +1,2 @@
-export {};
+export { applyPatch, commitAll, createGitWorkspace, diffWorktree, git, pushBranch, type GitWorkspace, type RepoFile, type WorktreeDiff } from './git.js';
+export { runSandboxed, type SandboxOptions, type SandboxResult } from './sandbox.js';

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOllamaProvider, createReplayProvider } from '@patchbay/llm';
+import { startScriptedOllama, type ScriptedOllama } from '@patchbay/testkit';
+
+let server: ScriptedOllama;
+beforeAll(async () => {
+  server = await startScriptedOllama({ models: ['qwen2.5-coder:32b'] });
+});
+afterAll(() => server.close());
+
+const provider = (timeoutMs = 5_000) => createOllamaProvider({ host: server.url, model: 'qwen2.5-coder:32b', timeoutMs });
+const ask = { messages: [{ role: 'user' as const, content: 'fix it' }], numCtx: 8192 };
+
+describe('ollama provider against the scripted server', () => {
+  it('streams an answer, counts tokens, and sends num_ctx', async () => {
+    server.enqueue({ content: 'hello world, streamed in pieces', chunkSize: 5, promptTokens: 42, completionTokens: 7 });
+    const seen: number[] = [];
+    const result = await provider().chat({ ...ask, onToken: (n) => seen.push(n) });
+    expect(result.content).toBe('hello world, streamed in pieces');
+    expect(result.tokens).toEqual({ prompt: 42, completion: 7 });
+    expect(seen.length).toBeGreaterThan(3);
+    const body = server.generations().at(-1)?.body as { options?: { num_ctx?: number }; stream?: boolean };
+    expect(body.options?.num_ctx).toBe(8192);
+    expect(body.stream).toBe(true);
+  });
+
+  it('maps 429 to RATE_LIMITED, 500 to a retryable MODEL_API_ERROR', async () => {
+    server.enqueue({ status: 429, error: 'slow down' }, { status: 500, error: 'boom' });
+    await expect(provider().chat(ask)).rejects.toMatchObject({ code: 'RATE_LIMITED', retryable: true });
+    await expect(provider().chat(ask)).rejects.toMatchObject({ code: 'MODEL_API_ERROR', retryable: true });
+  });
+
+  it('maps a connection reset to NETWORK_ERROR and a hang to TIMEOUT', async () => {
+    server.enqueue({ reset: true }, { hang: true });
+    await expect(provider().chat(ask)).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    await expect(provider(300).chat(ask)).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('reports a missing model plainly', async () => {
+    const missing = createOllamaProvider({ host: server.url, model: 'nope:1b', timeoutMs: 2_000 });
+    await expect(missing.chat(ask)).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    expect(await missing.available()).toMatchObject({ ok: false });
+    expect(await provider().available()).toEqual({ ok: true });
+  });
+
+  it('cancels a request mid-generation', async () => {
+    server.enqueue({ content: 'x'.repeat(400), chunkSize: 1, chunkDelayMs: 5 });
+    const controller = new AbortController();
+    const pending = provider().chat({ ...ask, signal: controller.signal, onToken: (n) => n === 10 && controller.abort() });
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
+
+describe('replay provider', () => {
+  it('answers by the text the prompt contains and names itself a replay', async () => {
+    const replay = createReplayProvider({
+      name: 'demo',
+      answers: [
+        { when: ['Feedback'], unless: [], content: 'second' },
+        { when: ['fix'], unless: [], content: 'first' },
+      ],
+    });
+    expect(replay.info).toEqual({ provider: 'replay', name: 'replay:demo', replay: true });
+    expect((await replay.chat(ask)).content).toBe('first');
+    expect((await replay.chat({ messages: [{ role: 'user', content: 'fix it. Feedback: ...' }] })).content).toBe('second');
+    await expect(replay.chat({ messages: [{ role: 'user', content: 'other' }] })).rejects.toThrow(/no recorded answer/);
+  });
+});

@@ -1,0 +1,113 @@
+import { type JsMsg, deadLetter, keepAlive, publishEvent } from '@patchbay/bus';
+import {
+  type AnyCloudEvent,
+  type ConsumerSpec,
+  type DeadLetter,
+  type EventType,
+  createEvent,
+  parseEvent,
+} from '@patchbay/contracts';
+import { summarizeError } from '@patchbay/errors';
+import { traceIdOf, withMessageSpan } from '@patchbay/telemetry';
+import type { Handler, HandlerContext, Handlers, ServiceContext } from './service.js';
+
+/** Redelivery delay after a retryable failure: 1 s, 2 s, 4 s ... capped at 30 s. */
+export function retryDelayMs(deliveryCount: number): number {
+  return Math.min(30_000, 1_000 * 2 ** Math.max(0, deliveryCount - 1));
+}
+
+function taskIdOf(event: AnyCloudEvent): string | undefined {
+  const data = event.data as { taskId?: unknown };
+  if (typeof data.taskId === 'string') return data.taskId;
+  return event.subject;
+}
+
+/**
+ * Adapts one delivery to a handler call: parse, validate, route by type, ack on success,
+ * redeliver with backoff on retryable failures, and dead-letter everything else with the
+ * reason. Nothing a sender does can crash the service.
+ */
+export function createDispatcher(service: ServiceContext, spec: ConsumerSpec, handlers: Handlers) {
+  const { bus, log, metrics, name } = service;
+
+  const toDeadLetter = async (msg: JsMsg, reason: DeadLetter['reason'], error: string, type = 'unparsed') => {
+    await deadLetter(bus, name, msg, reason, error);
+    metrics.deadLetters.inc({ service: name, reason });
+    metrics.messagesHandled.inc({ service: name, type, outcome: 'dead_letter' });
+    log.warn({ subject: msg.subject, reason, error, consumer: spec.durable }, 'message sent to dead-letter subject');
+    msg.ack();
+  };
+
+  return async function dispatch(msg: JsMsg, signal: AbortSignal): Promise<void> {
+    const parsed = parseEvent(msg.data);
+    if (!parsed.ok) {
+      await toDeadLetter(msg, parsed.reason, parsed.error).catch((err: unknown) => {
+        log.error({ err }, 'could not dead-letter a message; it will be redelivered');
+        msg.nak(retryDelayMs(msg.info.deliveryCount));
+      });
+      return;
+    }
+    const event = parsed.event;
+    const handler = handlers[event.type] as Handler<EventType> | undefined;
+    if (handler === undefined) {
+      await toDeadLetter(msg, 'unknown_type', `${name} does not handle ${event.type} (subject ${msg.subject})`, event.type);
+      return;
+    }
+    const taskId = taskIdOf(event);
+    const started = performance.now();
+    const stop = keepAlive(msg, spec.ackWaitMs);
+    await withMessageSpan(
+      `${name} ${event.type}`,
+      event.traceparent,
+      { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'patchbay.task_id': taskId ?? '' },
+      async (traceparent) => {
+        const child = log.child({ taskId, traceId: traceIdOf(traceparent), type: event.type, eventId: event.id });
+        const ctx: HandlerContext = {
+          log: child,
+          traceparent,
+          deliveryCount: msg.info.deliveryCount,
+          maxDeliver: spec.maxDeliver,
+          signal,
+          async emit(subject, type, data, options = {}) {
+            const subjectOfEvent = options.subject ?? taskId;
+            const out = createEvent(type, data, {
+              source: service.source,
+              traceparent,
+              ...(subjectOfEvent !== undefined ? { subject: subjectOfEvent } : {}),
+              ...(options.id !== undefined ? { id: options.id } : {}),
+            });
+            await publishEvent(bus, subject, out, options.msgId ? { msgId: options.msgId } : {});
+          },
+        };
+        const observe = (outcome: string) => {
+          metrics.messagesHandled.inc({ service: name, type: event.type, outcome });
+          metrics.stageDuration.observe({ service: name, stage: event.type, outcome }, (performance.now() - started) / 1_000);
+        };
+        try {
+          await handler(event, ctx);
+          msg.ack();
+          observe('ack');
+        } catch (err) {
+          const info = summarizeError(err);
+          metrics.failures.inc({ service: name, code: info.code });
+          if (signal.aborted) {
+            // Shutting down: hand the message to another instance now.
+            msg.nak();
+            observe('released');
+            child.warn({ err }, 'released in-flight message on shutdown');
+          } else if (info.retryable && msg.info.deliveryCount < spec.maxDeliver) {
+            const delay = retryDelayMs(msg.info.deliveryCount);
+            msg.nak(delay);
+            observe('retry');
+            child.warn({ err, code: info.code, delayMs: delay, delivery: msg.info.deliveryCount }, 'handler failed; will retry');
+          } else {
+            child.error({ err, code: info.code }, 'handler failed; dead-lettering');
+            await toDeadLetter(msg, 'handler_failed', `${info.code}: ${info.message}`, event.type);
+          }
+        } finally {
+          stop();
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import type { Artifacts, Bus } from '@patchbay/bus';
+import type { Config } from '@patchbay/config';
+import type { CloudEvent, EventType, ServiceName, eventSchemas } from '@patchbay/contracts';
+import type { Logger, ServiceMetrics } from '@patchbay/telemetry';
+
+/** What a service's handlers are built from: passed once, by closure. */
+export interface ServiceContext {
+  name: ServiceName;
+  /** CloudEvents `source` of everything this service publishes. */
+  source: string;
+  config: Config;
+  log: Logger;
+  bus: Bus;
+  artifacts: Artifacts;
+  metrics: ServiceMetrics;
+}
+
+export interface EmitOptions {
+  /** JetStream de-duplication id, so a redelivered message does not publish twice. */
+  msgId?: string;
+  /** CloudEvents subject; the task id of the message being handled when absent. */
+  subject?: string;
+  id?: string;
+}
+
+/** Per-message context handed to a handler. */
+export interface HandlerContext {
+  log: Logger;
+  traceparent: string;
+  deliveryCount: number;
+  maxDeliver: number;
+  /** Aborted when the service shuts down past its grace period. */
+  signal: AbortSignal;
+  /** Publishes an event that carries this message's trace context. */
+  emit<T extends EventType>(
+    subject: string,
+    type: T,
+    data: z.input<(typeof eventSchemas)[T]>,
+    options?: EmitOptions,
+  ): Promise<void>;
+}
+
+export type Handler<T extends EventType> = (event: CloudEvent<T>, ctx: HandlerContext) => Promise<void>;
+export type Handlers = { [T in EventType]?: Handler<T> };
+
+export interface ServiceDefinition {
+  name: ServiceName;
+  /** Builds the handlers, keyed by the event types the service's consumers receive. */
+  createHandlers(context: ServiceContext): Handlers | Promise<Handlers>;
+}

@@ -1,0 +1,27 @@
+import { type EventType, type Stage, eventTypes, subjects } from '@patchbay/contracts';
+import { summarizeError } from '@patchbay/errors';
+import type { Handler } from './service.js';
+
+/**
+ * Wraps a stage handler so a failure the stage cannot recover from becomes a
+ * `stage.failed` result for the router (the task fails or retries cleanly) instead of a
+ * message stuck in redelivery. Retryable failures are redelivered while attempts remain.
+ */
+export function stageHandler<T extends EventType>(stage: Stage, handler: Handler<T>): Handler<T> {
+  return async (event, ctx) => {
+    try {
+      await handler(event, ctx);
+    } catch (err) {
+      const info = summarizeError(err);
+      if (ctx.signal.aborted || (info.retryable && ctx.deliveryCount < ctx.maxDeliver)) throw err;
+      const { taskId, attempt } = event.data as { taskId: string; attempt: number };
+      ctx.log.warn({ err, code: info.code, stage }, 'stage failed');
+      await ctx.emit(
+        subjects.workResult(stage),
+        eventTypes.stageFailed,
+        { taskId, attempt, stage, error: info },
+        { msgId: `${taskId}.${stage}.${attempt}.failed` },
+      );
+    }
+  };
+}

@@ -1,0 +1,206 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { execa } from 'execa';
+import type { FileChange } from '@patchbay/contracts';
+import { GitError, InputError, NotFoundError } from '@patchbay/errors';
+
+/** Git never prompts, never signs, and names patchbay as the committer. */
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo', GCM_INTERACTIVE: 'never' };
+const IDENTITY = ['-c', 'user.name=patchbay', '-c', 'user.email=patchbay@localhost', '-c', 'commit.gpgsign=false'];
+
+export async function git(cwd: string, args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
+  const result = await execa('git', [...IDENTITY, ...args], {
+    cwd,
+    env: { ...GIT_ENV, ...options.env },
+    reject: false,
+    stripFinalNewline: true,
+    maxBuffer: 256 * 1024 * 1024,
+    ...(options.input !== undefined ? { input: options.input } : {}),
+  });
+  if (result.exitCode !== 0) {
+    throw new GitError(`git ${args.slice(0, 3).join(' ')} failed (exit ${String(result.exitCode)}): ${result.stderr.trim().slice(0, 2_000)}`);
+  }
+  return result.stdout;
+}
+
+export interface RepoFile {
+  path: string;
+  size: number;
+  /** Blob hash: unchanged content keeps its id across commits. */
+  blob: string;
+}
+
+export interface GitWorkspace {
+  /** The local mirror of a repository, cloned on first use. */
+  mirror(url: string): Promise<string>;
+  /** Fetches and resolves a ref (the default branch when absent) to a commit id. */
+  resolveCommit(url: string, ref?: string): Promise<string>;
+  listFiles(url: string, commit: string): Promise<RepoFile[]>;
+  readFile(url: string, commit: string, path: string): Promise<Buffer | null>;
+  /** A fresh worktree at `commit`, removed after `fn` whatever happens. */
+  withWorktree<T>(url: string, commit: string, fn: (dir: string) => Promise<T>): Promise<T>;
+}
+
+function validateUrl(url: string): void {
+  if (url.startsWith('-')) throw new InputError(`repository url "${url}" may not start with "-"`);
+  if (!isAbsolute(url) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/]+@[^:]+:/.test(url)) {
+    throw new InputError(`repository url "${url}" must be an absolute path or a git URL`);
+  }
+}
+
+export function createGitWorkspace(root: string): GitWorkspace {
+  const locks = new Map<string, Promise<unknown>>();
+  const serial = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const previous = locks.get(key) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    locks.set(key, next.catch(() => {}));
+    return next;
+  };
+  const mirrorPath = (url: string) => join(root, 'mirrors', `${createHash('sha256').update(url).digest('hex').slice(0, 16)}.git`);
+  const exists = (path: string) => stat(path).then(() => true, () => false);
+
+  const mirror = (url: string) =>
+    serial(url, async () => {
+      validateUrl(url);
+      const path = mirrorPath(url);
+      if (await exists(path)) return path;
+      await mkdir(join(root, 'mirrors'), { recursive: true });
+      const staging = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+      try {
+        await git(root, ['clone', '--mirror', '--quiet', '--', url, staging]);
+      } catch (err) {
+        await rm(staging, { recursive: true, force: true });
+        throw new NotFoundError(`cannot clone ${url}: ${(err as Error).message}`, { cause: err });
+      }
+      // Another process may have won the race; its mirror is as good as ours.
+      await rename(staging, path).catch(() => rm(staging, { recursive: true, force: true }));
+      return path;
+    });
+
+  const fetch = (url: string, path: string) =>
+    serial(url, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await git(path, ['fetch', '--prune', '--quiet', 'origin']);
+          return;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      }
+    });
+
+  const hasCommit = (path: string, commit: string) =>
+    git(path, ['cat-file', '-e', `${commit}^{commit}`]).then(() => true, () => false);
+
+  const ensureCommit = async (url: string, commit: string) => {
+    const path = await mirror(url);
+    if (!(await hasCommit(path, commit))) await fetch(url, path);
+    return path;
+  };
+
+  return {
+    mirror,
+    async resolveCommit(url, ref) {
+      const path = await mirror(url);
+      await fetch(url, path);
+      const wanted = ref ?? 'HEAD';
+      if (wanted.startsWith('-')) throw new InputError(`ref "${wanted}" may not start with "-"`);
+      try {
+        return await git(path, ['rev-parse', '--verify', '--quiet', `${wanted}^{commit}`]);
+      } catch {
+        throw new NotFoundError(`ref "${wanted}" does not exist in ${url}`);
+      }
+    },
+    async listFiles(url, commit) {
+      const path = await ensureCommit(url, commit);
+      const out = await git(path, ['ls-tree', '-r', '-l', '-z', commit]);
+      return out
+        .split('\0')
+        .filter(Boolean)
+        .flatMap((line) => {
+          const [meta = '', file = ''] = line.split('\t');
+          const [mode, type, blob = '', size = '0'] = meta.split(/\s+/);
+          if (type !== 'blob' || mode === '120000') return [];
+          return [{ path: file, size: Number.parseInt(size, 10) || 0, blob }];
+        });
+    },
+    async readFile(url, commit, file) {
+      const path = await ensureCommit(url, commit);
+      const result = await execa('git', ['cat-file', 'blob', `${commit}:${file}`], {
+        cwd: path,
+        encoding: 'buffer',
+        reject: false,
+        env: GIT_ENV,
+      });
+      return result.exitCode === 0 ? Buffer.from(result.stdout) : null;
+    },
+    async withWorktree(url, commit, fn) {
+      const path = await ensureCommit(url, commit);
+      const dir = join(root, 'worktrees', `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
+      await mkdir(join(root, 'worktrees'), { recursive: true });
+      await serial(url, () => git(path, ['worktree', 'add', '--detach', '--quiet', dir, commit]));
+      try {
+        return await fn(dir);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+        await serial(url, () => git(path, ['worktree', 'prune'])).catch(() => {});
+      }
+    },
+  };
+}
+
+export interface WorktreeDiff {
+  patch: string;
+  files: FileChange[];
+}
+
+/** Everything changed in a worktree since `base`, as a binary-safe patch and per-file counts. */
+export async function diffWorktree(dir: string, base: string): Promise<WorktreeDiff> {
+  await git(dir, ['add', '-A']);
+  const patch = await git(dir, ['diff', '--cached', '--binary', '--no-renames', base]);
+  const numstat = await git(dir, ['diff', '--cached', '--numstat', '--no-renames', '-z', base]);
+  const status = await git(dir, ['diff', '--cached', '--name-status', '--no-renames', '-z', base]);
+  const actions = new Map<string, FileChange['action']>();
+  const statusParts = status.split('\0').filter(Boolean);
+  for (let i = 0; i + 1 < statusParts.length; i += 2) {
+    const code = statusParts[i] ?? '';
+    actions.set(statusParts[i + 1] ?? '', code.startsWith('A') ? 'create' : code.startsWith('D') ? 'delete' : 'modify');
+  }
+  const files = numstat
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => {
+      const [added = '0', removed = '0', path = ''] = line.split('\t');
+      return {
+        path,
+        action: actions.get(path) ?? 'modify',
+        linesAdded: Number.parseInt(added, 10) || 0,
+        linesRemoved: Number.parseInt(removed, 10) || 0,
+      };
+    });
+  return { patch: patch === '' ? '' : `${patch}\n`, files };
+}
+
+/** Applies a patch made by diffWorktree; fails without partial changes when it does not fit. */
+export async function applyPatch(dir: string, patch: string): Promise<void> {
+  if (patch.trim() === '') return;
+  await git(dir, ['apply', '--index', '--binary', '--whitespace=nowarn', '-'], { input: patch });
+}
+
+/** Commits everything staged with a fixed date, so the same request makes the same commit. */
+export async function commitAll(dir: string, message: string, date: string): Promise<string> {
+  await git(dir, ['add', '-A']);
+  await git(dir, ['commit', '--quiet', '--allow-empty', '-F', '-'], {
+    input: message,
+    env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+  });
+  return git(dir, ['rev-parse', 'HEAD']);
+}
+
+/** Pushes a commit to a branch of the repository at `url`; the branch must be new or already there. */
+export async function pushBranch(dir: string, url: string, commit: string, branch: string): Promise<void> {
+  validateUrl(url);
+  await git(dir, ['push', '--quiet', '--', url, `${commit}:refs/heads/${branch}`]);
+}
