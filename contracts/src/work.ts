@@ -131,5 +131,12 @@ export const DeliveryCompleted = z.object({ ...addressed, branch: z.string(), co
 export type DeliveryCompleted = z.infer<typeof DeliveryCompleted>;
 
 /** Any stage that could not produce its result. */
-export const StageFailed = z.object({ ...addressed, stage: Stage, error: ErrorInfo });
+export const StageFailed = z.object({
+  ...addressed,
+  stage: Stage,
+  error: ErrorInfo,
+  /** Tokens a failed generation still consumed. */
+  tokens: TokenUsage.optional(),
+  model: ModelInfo.optional(),
+});
 export type StageFailed = z.infer<typeof StageFailed>;

@@ -10,3 +10,4 @@ export { openBoard, subjectForEntry, type Board } from './board.js';
 export { openChangesLog, openDebugLog, type ChangesLog, type DebugLog } from './task-logs.js';
 export type { JsMsg } from '@nats-io/jetstream';
 export { findNatsServerBinary, freePort, startLocalNatsServer, type LocalNatsServer } from './local-server.js';
+export { followTask, isTerminal, newTaskId, readTaskEvents, reportCiFailure, submitTask, type SubmitOptions } from './task-client.js';

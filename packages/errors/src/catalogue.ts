@@ -1,25 +1,26 @@
 /**
- * The one error catalogue. Every error patchbay raises on purpose is a
- * PatchbayError with a stable code, whether trying again can help, and its cause.
+ * The one error catalogue. Every error patchbay raises on purpose is a PatchbayError
+ * with a stable code, whether another attempt can help (`retryable`), whether simply
+ * repeating the same request can (`transient`: a network blip, a rate limit), and its cause.
  */
 export const ERROR_CODES = {
-  CONFIG_INVALID: { retryable: false, description: 'A setting is missing or has a bad value' },
-  INPUT_INVALID: { retryable: false, description: 'A message, argument or request is malformed' },
-  NOT_FOUND: { retryable: false, description: 'A task, artifact or repository does not exist' },
-  CONFLICT: { retryable: true, description: 'Someone else changed the same record first' },
-  BUS_UNAVAILABLE: { retryable: true, description: 'The NATS server cannot be reached' },
-  GIT_FAILED: { retryable: false, description: 'A git command failed' },
-  SANDBOX_FAILED: { retryable: false, description: 'A sandboxed command could not be run' },
-  TIMEOUT: { retryable: true, description: 'An operation took longer than allowed' },
-  MODEL_API_ERROR: { retryable: true, description: 'The model endpoint answered with an error' },
-  RATE_LIMITED: { retryable: true, description: 'The model endpoint asked us to slow down' },
-  NETWORK_ERROR: { retryable: true, description: 'The connection to an endpoint failed' },
-  MODEL_NOT_FOUND: { retryable: false, description: 'The configured model is not available' },
-  PROMPT_TOO_LARGE: { retryable: false, description: "The prompt cannot fit the model's context window" },
-  EDIT_INVALID: { retryable: true, description: 'The model answer could not be turned into edits' },
-  CANCELLED: { retryable: false, description: 'The operation was cancelled' },
-  INTERNAL: { retryable: false, description: 'An unexpected failure' },
-} as const satisfies Record<string, { retryable: boolean; description: string }>;
+  CONFIG_INVALID: { retryable: false, transient: false, description: 'A setting is missing or has a bad value' },
+  INPUT_INVALID: { retryable: false, transient: false, description: 'A message, argument or request is malformed' },
+  NOT_FOUND: { retryable: false, transient: false, description: 'A task, artifact or repository does not exist' },
+  CONFLICT: { retryable: true, transient: true, description: 'Someone else changed the same record first' },
+  BUS_UNAVAILABLE: { retryable: true, transient: true, description: 'The NATS server cannot be reached' },
+  GIT_FAILED: { retryable: false, transient: false, description: 'A git command failed' },
+  SANDBOX_FAILED: { retryable: false, transient: false, description: 'A sandboxed command could not be run' },
+  TIMEOUT: { retryable: true, transient: true, description: 'An operation took longer than allowed' },
+  MODEL_API_ERROR: { retryable: true, transient: true, description: 'The model endpoint answered with an error' },
+  RATE_LIMITED: { retryable: true, transient: true, description: 'The model endpoint asked us to slow down' },
+  NETWORK_ERROR: { retryable: true, transient: true, description: 'The connection to an endpoint failed' },
+  MODEL_NOT_FOUND: { retryable: false, transient: false, description: 'The configured model is not available' },
+  PROMPT_TOO_LARGE: { retryable: false, transient: false, description: "The prompt cannot fit the model's context window" },
+  EDIT_INVALID: { retryable: true, transient: false, description: 'The model answer could not be turned into edits' },
+  CANCELLED: { retryable: false, transient: false, description: 'The operation was cancelled' },
+  INTERNAL: { retryable: false, transient: false, description: 'An unexpected failure' },
+} as const satisfies Record<string, { retryable: boolean; transient: boolean; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -32,12 +33,14 @@ export interface PatchbayErrorOptions {
 export class PatchbayError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
+  readonly transient: boolean;
 
   constructor(code: ErrorCode, message: string, options: PatchbayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PatchbayError';
     this.code = code;
     this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
+    this.transient = this.retryable && ERROR_CODES[code].transient;
   }
 }
 
@@ -80,4 +83,13 @@ export function summarizeError(err: unknown): ErrorSummary {
   if (isPatchbayError(err)) return { code: err.code, message: err.message, retryable: err.retryable };
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'INTERNAL', message, retryable: false };
+}
+
+/**
+ * Whether redelivering the same message may succeed where this attempt failed. Errors
+ * from outside the catalogue (a NATS timeout, an I/O hiccup) get the benefit of the
+ * doubt; the consumer's delivery limit bounds them.
+ */
+export function isTransient(err: unknown): boolean {
+  return isPatchbayError(err) ? err.transient : true;
 }

@@ -7,7 +7,7 @@ import {
   createEvent,
   parseEvent,
 } from '@patchbay/contracts';
-import { summarizeError } from '@patchbay/errors';
+import { isTransient, summarizeError } from '@patchbay/errors';
 import { traceIdOf, withMessageSpan } from '@patchbay/telemetry';
 import type { Handler, HandlerContext, Handlers, ServiceContext } from './service.js';
 
@@ -95,7 +95,7 @@ export function createDispatcher(service: ServiceContext, spec: ConsumerSpec, ha
             msg.nak();
             observe('released');
             child.warn({ err }, 'released in-flight message on shutdown');
-          } else if (info.retryable && msg.info.deliveryCount < spec.maxDeliver) {
+          } else if (isTransient(err) && msg.info.deliveryCount < spec.maxDeliver) {
             const delay = retryDelayMs(msg.info.deliveryCount);
             msg.nak(delay);
             observe('retry');

@@ -1,11 +1,12 @@
 import { type EventType, type Stage, eventTypes, subjects } from '@patchbay/contracts';
-import { summarizeError } from '@patchbay/errors';
+import { isTransient, summarizeError } from '@patchbay/errors';
 import type { Handler } from './service.js';
 
 /**
  * Wraps a stage handler so a failure the stage cannot recover from becomes a
- * `stage.failed` result for the router (the task fails or retries cleanly) instead of a
- * message stuck in redelivery. Retryable failures are redelivered while attempts remain.
+ * `stage.failed` result for the router (the task fails, or tries again with feedback)
+ * instead of a message stuck in redelivery. Transient failures (network, rate limits,
+ * timeouts) are redelivered with backoff while deliveries remain.
  */
 export function stageHandler<T extends EventType>(stage: Stage, handler: Handler<T>): Handler<T> {
   return async (event, ctx) => {
@@ -13,7 +14,7 @@ export function stageHandler<T extends EventType>(stage: Stage, handler: Handler
       await handler(event, ctx);
     } catch (err) {
       const info = summarizeError(err);
-      if (ctx.signal.aborted || (info.retryable && ctx.deliveryCount < ctx.maxDeliver)) throw err;
+      if (ctx.signal.aborted || (isTransient(err) && ctx.deliveryCount < ctx.maxDeliver)) throw err;
       const { taskId, attempt } = event.data as { taskId: string; attempt: number };
       ctx.log.warn({ err, code: info.code, stage }, 'stage failed');
       await ctx.emit(

@@ -38,6 +38,8 @@ export interface GitWorkspace {
   resolveCommit(url: string, ref?: string): Promise<string>;
   listFiles(url: string, commit: string): Promise<RepoFile[]>;
   readFile(url: string, commit: string, path: string): Promise<Buffer | null>;
+  /** Contents of many blobs in one git process. */
+  readBlobs(url: string, blobs: readonly string[]): Promise<Map<string, Buffer>>;
   /** A fresh worktree at `commit`, removed after `fn` whatever happens. */
   withWorktree<T>(url: string, commit: string, fn: (dir: string) => Promise<T>): Promise<T>;
 }
@@ -135,6 +137,32 @@ export function createGitWorkspace(root: string): GitWorkspace {
         env: GIT_ENV,
       });
       return result.exitCode === 0 ? Buffer.from(result.stdout) : null;
+    },
+    async readBlobs(url, blobs) {
+      const path = await mirror(url);
+      const out = new Map<string, Buffer>();
+      if (blobs.length === 0) return out;
+      const result = await execa('git', ['cat-file', '--batch'], {
+        cwd: path,
+        input: `${blobs.join('\n')}\n`,
+        encoding: 'buffer',
+        maxBuffer: 1024 * 1024 * 1024,
+        reject: false,
+        env: GIT_ENV,
+      });
+      const data = Buffer.from(result.stdout);
+      let offset = 0;
+      while (offset < data.length) {
+        const eol = data.indexOf(0x0a, offset);
+        if (eol < 0) break;
+        const header = data.subarray(offset, eol).toString('utf8').split(' ');
+        offset = eol + 1;
+        if (header[1] === 'missing' || header.length < 3) continue;
+        const size = Number.parseInt(header[2] ?? '0', 10);
+        out.set(header[0] ?? '', data.subarray(offset, offset + size));
+        offset += size + 1;
+      }
+      return out;
     },
     async withWorktree(url, commit, fn) {
       const path = await ensureCommit(url, commit);

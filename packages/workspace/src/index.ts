@@ -1,2 +1,3 @@
 export { applyPatch, commitAll, createGitWorkspace, diffWorktree, git, pushBranch, type GitWorkspace, type RepoFile, type WorktreeDiff } from './git.js';
 export { runSandboxed, type SandboxOptions, type SandboxResult } from './sandbox.js';
+export { resolveInside } from './paths.js';

@@ -1,1 +1,2 @@
-export {};
+export { contextEngineService } from './service.js';
+export { projectFacts, type ProjectFacts } from './domain/project-facts.js';

@@ -1,1 +1,2 @@
-export {};
+export { debuggerService } from './service.js';
+export { calledNames, changedFilesOf, formHypothesis } from './domain/hypothesis.js';

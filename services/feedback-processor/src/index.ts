@@ -1,1 +1,2 @@
-export {};
+export { feedbackProcessorService } from './service.js';
+export { buildFeedback, failureSignature, type Feedback } from './domain/feedback.js';

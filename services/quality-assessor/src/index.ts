@@ -1,1 +1,2 @@
-export {};
+export { qualityAssessorService } from './service.js';
+export { scoreAttempt } from './domain/scoring.js';

@@ -1,0 +1,52 @@
+import Mustache from 'mustache';
+import type { GenerationMode, RepoContext } from '@patchbay/contracts';
+
+export interface Templates {
+  system: string;
+  sections: string;
+  modes: Record<GenerationMode, string>;
+}
+
+export interface PromptInput {
+  mode: GenerationMode;
+  title: string;
+  description?: string | undefined;
+  context: RepoContext;
+  feedback?: string | undefined;
+  standards?: string | undefined;
+  lessons?: string | undefined;
+}
+
+export interface Prompt {
+  system: string;
+  user: string;
+}
+
+const FENCES: Readonly<Record<string, string>> = {
+  TypeScript: 'ts', JavaScript: 'js', Python: 'python', Go: 'go', Rust: 'rust', Shell: 'sh', JSON: 'json', YAML: 'yaml', Markdown: 'md',
+};
+
+
+/** Fills a mode's template with the task, the repository context and the previous feedback. */
+export function renderPrompt(templates: Templates, input: PromptInput): Prompt {
+  const { context } = input;
+  const languageOf = new Map(context.files.map((f) => [f.path, f.language]));
+  const shown = new Set(context.relevant.map((r) => r.path));
+  const omitted = context.files.filter((f) => !shown.has(f.path) && f.language !== undefined).map((f) => f.path);
+  const view = {
+    title: input.title,
+    description: input.description,
+    languages: context.languages.map((l) => `${l.name} (${l.files} files)`).join(', ') || 'unknown',
+    frameworks: context.frameworks.join(', ') || undefined,
+    testCommand: context.testCommand ?? 'none found',
+    testFramework: context.testFramework,
+    testDirs: context.testDirs.slice(0, 10).join(', ') || undefined,
+    standards: input.standards,
+    lessons: input.lessons,
+    files: context.relevant.map((r) => ({ path: r.path, content: r.content.replace(/\n$/, ''), fence: FENCES[languageOf.get(r.path) ?? ''] ?? '' })),
+    omitted: omitted.length ? `${omitted.slice(0, 40).join(', ')}${omitted.length > 40 ? `, and ${omitted.length - 40} more` : ''}` : undefined,
+    feedback: input.feedback,
+  };
+  const user = Mustache.render(templates.modes[input.mode], view, { sections: templates.sections }, { escape: (s: string) => s });
+  return { system: templates.system.trim(), user: user.replace(/\n{3,}/g, '\n\n').trim() };
+}

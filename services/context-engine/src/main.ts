@@ -1,0 +1,4 @@
+import { runMain } from '@patchbay/runtime';
+import { contextEngineService } from './service.js';
+
+await runMain(contextEngineService);

@@ -1,0 +1,88 @@
+import type { Assessment, ErrorInfo, FeedbackItem } from '@patchbay/contracts';
+import { type FailureDetail, extractFailures } from '@patchbay/test-output';
+
+export interface FeedbackInput {
+  attempt: number;
+  assessment?: Assessment | undefined;
+  error?: ErrorInfo | undefined;
+  /** Feedback given to earlier attempts, oldest first. */
+  previous: readonly string[];
+}
+
+export interface Feedback {
+  text: string;
+  items: FeedbackItem[];
+  repeated: boolean;
+}
+
+const MAX_CHARS = 3_000;
+
+/** A stable fingerprint of what failed, to notice the same failure twice. */
+export function failureSignature(assessment: Assessment | undefined, error: ErrorInfo | undefined): string {
+  if (error) return `error:${error.code}`;
+  if (!assessment) return 'unknown';
+  if (assessment.failingTests.length) return `tests:${[...assessment.failingTests].sort().join('|')}`;
+  return `exit:${String(assessment.tests?.exitCode)}`;
+}
+
+const SIGNATURE_LINE = /^Failure signature: (.+)$/m;
+
+function describeFailure(f: FailureDetail): string {
+  const parts = [f.test ? `"${f.test}"` : 'a test'];
+  if (f.expected !== undefined && f.actual !== undefined) parts.push(`expected ${f.expected} but got ${f.actual}`);
+  else if (f.message) parts.push(f.message);
+  if (f.location) parts.push(`(at ${f.location.file}:${f.location.line})`);
+  return parts.join(': ').replace(': (at', ' (at');
+}
+
+/**
+ * Turns a failed attempt into concrete, located, short feedback for the next one:
+ * which tests failed, with expected and actual values, and what to do about it. Never
+ * a dump of raw tool output.
+ */
+export function buildFeedback(input: FeedbackInput): Feedback {
+  const { assessment, error } = input;
+  const signature = failureSignature(assessment, error);
+  const repeated = input.previous.some((p) => SIGNATURE_LINE.exec(p)?.[1] === signature);
+  const items: FeedbackItem[] = [];
+  const lines: string[] = [];
+
+  if (error) {
+    lines.push(`Attempt ${input.attempt}'s answer could not be used (${error.code}).`);
+    lines.push(error.message);
+    lines.push('Reply only with SEARCH/REPLACE blocks whose SEARCH lines are copied exactly from the files shown.');
+    items.push({ kind: 'VALIDATION', message: error.message });
+  } else if (assessment) {
+    const t = assessment.tests;
+    const counts =
+      t?.passed !== undefined || t?.failed !== undefined ? `${t?.passed ?? 0} tests passed, ${t?.failed ?? 0} failed` : t?.timedOut ? 'the tests timed out' : `the tests exited with code ${String(t?.exitCode)}`;
+    lines.push(`Attempt ${input.attempt} did not pass: ${counts}; score ${assessment.score.toFixed(2)} (needs ${assessment.threshold}).`);
+    const failures = extractFailures(assessment.outputExcerpt);
+    const named = new Set(failures.map((f) => f.test));
+    const unnamed: FailureDetail[] = assessment.failingTests.filter((t) => !named.has(t)).map((test) => ({ test, message: '' }));
+    const all = [...failures, ...unnamed].slice(0, 8);
+    if (all.length) {
+      lines.push('', 'Failing:');
+      for (const f of all) {
+        const text = describeFailure(f);
+        lines.push(`- ${text}`);
+        items.push({ kind: 'ERROR', message: text, ...(f.location ? { location: `${f.location.file}:${f.location.line}` } : {}) });
+      }
+    } else if (t?.timedOut) {
+      lines.push('', 'The test run was killed at its time limit: look for an infinite loop or a wait that never ends.');
+      items.push({ kind: 'PERFORMANCE', message: 'test run timed out' });
+    } else {
+      const tail = assessment.outputExcerpt.trim().split('\n').slice(-12).join('\n');
+      lines.push('', 'The end of the test output:', tail);
+      items.push({ kind: 'ERROR', message: tail.slice(0, 500) });
+    }
+    lines.push('', 'Fix the code under test so these pass. Do not change, skip or delete the tests.');
+  }
+  if (repeated) {
+    lines.unshift('The same failure happened in an earlier attempt: that approach did not work. Find the root cause and change strategy.', '');
+  }
+  lines.push('', `Failure signature: ${signature}`);
+  let text = lines.join('\n');
+  if (text.length > MAX_CHARS) text = `${text.slice(0, MAX_CHARS - 40)}\n[feedback shortened]\nFailure signature: ${signature}`;
+  return { text, items, repeated };
+}

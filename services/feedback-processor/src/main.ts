@@ -1,0 +1,4 @@
+import { runMain } from '@patchbay/runtime';
+import { feedbackProcessorService } from './service.js';
+
+await runMain(feedbackProcessorService);

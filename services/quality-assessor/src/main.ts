@@ -1,0 +1,4 @@
+import { runMain } from '@patchbay/runtime';
+import { qualityAssessorService } from './service.js';
+
+await runMain(qualityAssessorService);

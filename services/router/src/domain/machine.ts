@@ -1,0 +1,467 @@
+import {
+  type Assessment,
+  type AssessmentCompleted,
+  type CiFailure,
+  type CodegenCompleted,
+  type Constraints,
+  type ContextCompleted,
+  type DebugCompleted,
+  type DeliveryCompleted,
+  type EventType,
+  type FeedbackCompleted,
+  type GenerationMode,
+  type RepoRef,
+  type Stage,
+  type StageFailed,
+  type TaskSubmitted,
+  eventTypes,
+  subjects,
+} from '@patchbay/contracts';
+import { routeRequest } from './routing.js';
+import { type AttemptRecord, TERMINAL_STATUSES, type TaskState } from './task-state.js';
+
+/**
+ * The task's flow in one place: a pure state machine. Given the current state and an
+ * incoming result it returns the next state, with the messages to send in its outbox.
+ * Stale or duplicate inputs (a redelivery, an old attempt) return null and change nothing.
+ */
+
+export interface Defaults {
+  maxAttempts: number;
+  qualityThreshold: number;
+}
+
+export interface NewTask {
+  id: string;
+  origin: 'submit' | 'ci';
+  title: string;
+  description?: string | undefined;
+  repo: RepoRef;
+  mode?: GenerationMode | undefined;
+  model?: string | undefined;
+  constraints?: Constraints | undefined;
+  traceparent?: string | undefined;
+}
+
+export type ResultInput =
+  | { type: typeof eventTypes.contextCompleted; data: ContextCompleted }
+  | { type: typeof eventTypes.codegenCompleted; data: CodegenCompleted }
+  | { type: typeof eventTypes.assessmentCompleted; data: AssessmentCompleted }
+  | { type: typeof eventTypes.feedbackCompleted; data: FeedbackCompleted }
+  | { type: typeof eventTypes.debugCompleted; data: DebugCompleted }
+  | { type: typeof eventTypes.deliveryCompleted; data: DeliveryCompleted }
+  | { type: typeof eventTypes.stageFailed; data: StageFailed };
+
+export const branchFor = (taskId: string) => `patchbay/${taskId}`;
+export const reportRefFor = (taskId: string) => `reports/${taskId}.md`;
+
+/** A task built from a CI pipeline's failure report: a bug fix with the failure as its description. */
+export function taskFromCiFailure(id: string, failure: CiFailure, traceparent?: string): NewTask {
+  const where = [failure.pipeline, failure.job].filter(Boolean).join(' / ');
+  const lines = [
+    `CI reported a failure${where ? ` in ${where}` : ''}${failure.repo.ref ? ` at ${failure.repo.ref}` : ''}.`,
+    failure.runUrl ? `Run: ${failure.runUrl}` : '',
+    failure.testCommand ? `Test command: ${failure.testCommand}` : '',
+    failure.failingTests?.length ? `Failing tests:\n${failure.failingTests.map((t) => `- ${t}`).join('\n')}` : '',
+    failure.log ? `Failing output (excerpt):\n${failure.log.slice(-6_000)}` : '',
+  ];
+  return {
+    id,
+    origin: 'ci',
+    title: failure.title ?? `Fix the CI failure${where ? ` in ${where}` : ''}`,
+    description: lines.filter(Boolean).join('\n\n'),
+    repo: failure.repo,
+    mode: 'BUG_FIXING',
+    constraints: failure.constraints,
+    traceparent,
+  };
+}
+
+export function taskFromSubmission(id: string, submission: TaskSubmitted, traceparent?: string): NewTask {
+  return { id, origin: 'submit', ...submission, traceparent };
+}
+
+class Draft {
+  constructor(
+    readonly state: TaskState,
+    private readonly now: Date,
+  ) {
+    state.updatedAt = now.toISOString();
+  }
+
+  event(type: EventType, data: Record<string, unknown>, withReport = false): void {
+    this.state.seq += 1;
+    this.state.outbox.push({
+      subject: subjects.taskEvents(this.state.id),
+      type,
+      data: { seq: this.state.seq, ...data },
+      msgId: `${this.state.id}.event.${this.state.seq}`,
+      ...(withReport ? { withReport } : {}),
+    });
+  }
+
+  stage(stage: Stage, status: 'started' | 'completed' | 'failed', summary: string, attempt = this.state.attempt): void {
+    this.event(eventTypes.taskStage, { stage, status, attempt, summary: summary.slice(0, 2_000) });
+  }
+
+  request(stage: Stage, type: EventType, data: Record<string, unknown>): void {
+    const attempt = typeof data['attempt'] === 'number' ? data['attempt'] : 0;
+    this.state.outbox.push({
+      subject: subjects.workRequest(stage),
+      type,
+      data: { taskId: this.state.id, ...data },
+      msgId: `${this.state.id}.${stage}.${attempt}.request`,
+    });
+  }
+
+  current(): AttemptRecord {
+    let record = this.state.attempts.find((a) => a.attempt === this.state.attempt);
+    if (!record) {
+      record = { attempt: this.state.attempt, files: [] };
+      this.state.attempts.push(record);
+    }
+    return record;
+  }
+
+  finish(): void {
+    this.state.finishedAt = this.now.toISOString();
+  }
+
+  durationMs(): number {
+    return this.now.getTime() - Date.parse(this.state.createdAt);
+  }
+}
+
+function requestCodegen(d: Draft, feedback?: string): void {
+  const s = d.state;
+  d.stage('codegen', 'started', `attempt ${s.attempt} of ${s.maxAttempts}`);
+  d.request('codegen', eventTypes.codegenRequested, {
+    attempt: s.attempt,
+    repo: s.repo,
+    baseCommit: s.baseCommit,
+    contextRef: s.contextRef,
+    mode: s.mode,
+    title: s.title,
+    ...(s.description !== undefined ? { description: s.description } : {}),
+    ...(feedback !== undefined ? { feedback } : {}),
+    ...(s.model !== undefined ? { model: s.model } : {}),
+  });
+}
+
+function fail(d: Draft, reason: string, stage?: Stage, error?: StageFailed['error']): void {
+  const s = d.state;
+  s.status = 'failed';
+  s.failure = { reason, ...(stage ? { stage } : {}), ...(error ? { error } : {}) };
+  d.finish();
+  const lastAssessment = [...s.attempts].reverse().find((a) => a.assessment)?.assessment;
+  d.event(
+    eventTypes.taskFailed,
+    {
+      status: 'failed',
+      reason,
+      ...(error ? { error } : {}),
+      attempts: s.attempts.length,
+      ...(lastAssessment ? { lastAssessment } : {}),
+      tokens: s.tokens,
+      durationMs: d.durationMs(),
+      ...(s.modelInfo ? { model: s.modelInfo } : {}),
+      reportRef: reportRefFor(s.id),
+    },
+    true,
+  );
+}
+
+/** Ask the feedback processor (and, on failing tests, the debugger) before the next attempt. */
+function improve(d: Draft, assessment?: Assessment, error?: StageFailed['error']): void {
+  const s = d.state;
+  s.status = 'improving';
+  const previous = s.attempts.flatMap((a) => (a.feedback ? [a.feedback] : []));
+  d.stage('feedback', 'started', `turning attempt ${s.attempt}'s failure into feedback`);
+  d.request('feedback', eventTypes.feedbackRequested, {
+    attempt: s.attempt,
+    title: s.title,
+    ...(assessment ? { assessment } : {}),
+    ...(error ? { error } : {}),
+    previous,
+  });
+  const diffRef = d.current().diffRef;
+  if (assessment && assessment.failingTests.length + (assessment.tests?.failed ?? 0) > 0 && diffRef) {
+    d.stage('debug', 'started', `forming a hypothesis for attempt ${s.attempt}'s failing tests`);
+    d.request('debug', eventTypes.debugRequested, {
+      attempt: s.attempt,
+      repo: s.repo,
+      baseCommit: s.baseCommit,
+      diffRef,
+      assessment,
+    });
+  }
+}
+
+function describeTests(a: Assessment): string {
+  if (!a.tests) return 'no test command';
+  if (a.tests.timedOut) return 'tests timed out';
+  if (a.tests.passed !== undefined || a.tests.failed !== undefined) {
+    return `${a.tests.passed ?? 0} passed, ${a.tests.failed ?? 0} failed`;
+  }
+  return a.tests.exitCode === 0 ? 'tests passed' : `tests exited ${String(a.tests.exitCode)}`;
+}
+
+/** A new task: routed, then either escalated or sent to the context engine. */
+export function startTask(task: NewTask, defaults: Defaults, now: Date): TaskState {
+  const text = [task.title, task.description ?? ''].join('\n');
+  const route = routeRequest(text, {
+    ...(task.mode ? { mode: task.mode } : {}),
+    forceCodegen: task.origin === 'ci',
+  });
+  const state: TaskState = {
+    id: task.id,
+    origin: task.origin,
+    title: task.title,
+    ...(task.description !== undefined ? { description: task.description } : {}),
+    repo: task.repo,
+    ...(task.model !== undefined ? { model: task.model } : {}),
+    mode: route.mode,
+    route,
+    maxAttempts: task.constraints?.maxAttempts ?? defaults.maxAttempts,
+    qualityThreshold: task.constraints?.qualityThreshold ?? defaults.qualityThreshold,
+    status: 'context',
+    attempt: 0,
+    attempts: [],
+    tokens: { prompt: 0, completion: 0 },
+    ...(task.traceparent ? { traceparent: task.traceparent } : {}),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    seq: 0,
+    outbox: [],
+  };
+  const d = new Draft(state, now);
+  if (route.agent !== 'codegen') {
+    state.status = 'escalated';
+    d.finish();
+    const escalation = {
+      taskId: state.id,
+      to: route.agent,
+      title: state.title,
+      ...(state.description !== undefined ? { description: state.description } : {}),
+      repo: state.repo,
+      confidence: route.confidence,
+      reason: route.reason,
+      matched: route.matched[route.agent],
+    };
+    d.event(eventTypes.taskEscalated, escalation, true);
+    state.outbox.push({
+      subject: subjects.escalation(route.agent),
+      type: eventTypes.taskEscalated,
+      data: { seq: state.seq, ...escalation },
+      msgId: `${state.id}.escalation`,
+    });
+    return state;
+  }
+  d.event(eventTypes.taskAccepted, {
+    title: state.title,
+    repo: state.repo,
+    mode: state.mode,
+    route,
+    maxAttempts: state.maxAttempts,
+    qualityThreshold: state.qualityThreshold,
+    origin: state.origin,
+  });
+  d.stage('context', 'started', 'analysing the repository');
+  d.request('context', eventTypes.contextRequested, {
+    attempt: 0,
+    repo: state.repo,
+    title: state.title,
+    ...(state.description !== undefined ? { description: state.description } : {}),
+  });
+  return state;
+}
+
+/** The next state for a stage result, or null when the result is stale or a duplicate. */
+export function advance(current: TaskState, input: ResultInput, now: Date): TaskState | null {
+  if (TERMINAL_STATUSES.includes(current.status)) return null;
+  const state: TaskState = structuredClone(current);
+  const d = new Draft(state, now);
+
+  switch (input.type) {
+    case eventTypes.contextCompleted: {
+      if (state.status !== 'context') return null;
+      const { summary } = input.data;
+      state.baseCommit = input.data.baseCommit;
+      state.contextRef = input.data.contextRef;
+      if (summary.testCommand !== undefined) state.testCommand = summary.testCommand;
+      const langs = Object.entries(summary.languages)
+        .sort((a, b) => b[1] - a[1])
+        .map(([l, n]) => `${l} ${n}`)
+        .join(', ');
+      d.stage('context', 'completed', `${summary.fileCount} files (${langs || 'no code'}); tests: ${summary.testCommand ?? 'none found'}`);
+      state.status = 'generating';
+      state.attempt = 1;
+      requestCodegen(d);
+      return state;
+    }
+    case eventTypes.codegenCompleted: {
+      if (state.status !== 'generating' || input.data.attempt !== state.attempt) return null;
+      const record = d.current();
+      record.diffRef = input.data.diffRef;
+      record.files = input.data.files;
+      record.tokens = input.data.tokens;
+      state.tokens = {
+        prompt: state.tokens.prompt + input.data.tokens.prompt,
+        completion: state.tokens.completion + input.data.tokens.completion,
+      };
+      state.modelInfo = input.data.model;
+      const files = input.data.files.map((f) => f.path).join(', ') || 'no files';
+      d.stage('codegen', 'completed', `changed ${files} (${input.data.tokens.prompt + input.data.tokens.completion} tokens)`);
+      state.status = 'assessing';
+      d.stage('assessment', 'started', `running ${state.testCommand ?? 'checks'} on attempt ${state.attempt}`);
+      d.request('assessment', eventTypes.assessmentRequested, {
+        attempt: state.attempt,
+        repo: state.repo,
+        baseCommit: state.baseCommit,
+        diffRef: input.data.diffRef,
+        ...(state.testCommand !== undefined ? { testCommand: state.testCommand } : {}),
+        qualityThreshold: state.qualityThreshold,
+      });
+      return state;
+    }
+    case eventTypes.assessmentCompleted: {
+      if (state.status !== 'assessing' || input.data.attempt !== state.attempt) return null;
+      const { assessment } = input.data;
+      d.current().assessment = assessment;
+      d.stage(
+        'assessment',
+        'completed',
+        `${assessment.passed ? 'passed' : 'did not pass'}: score ${assessment.score.toFixed(2)} (threshold ${assessment.threshold}); ${describeTests(assessment)}`,
+      );
+      d.event(eventTypes.taskAssessed, { assessment });
+      if (assessment.passed) {
+        state.status = 'delivering';
+        const branch = branchFor(state.id);
+        d.stage('delivery', 'started', `committing to ${branch}`);
+        d.request('delivery', eventTypes.deliveryRequested, {
+          attempt: state.attempt,
+          repo: state.repo,
+          baseCommit: state.baseCommit,
+          diffRef: d.current().diffRef,
+          branch,
+          message: commitMessage(state, assessment),
+          date: now.toISOString(),
+        });
+      } else if (state.attempt < state.maxAttempts) {
+        improve(d, assessment);
+      } else {
+        fail(d, `${describeTests(assessment)}; score ${assessment.score.toFixed(2)} below ${assessment.threshold} after ${state.attempt} attempts`);
+      }
+      return state;
+    }
+    case eventTypes.feedbackCompleted: {
+      if (state.status !== 'improving' || input.data.attempt !== state.attempt) return null;
+      d.current().feedback = input.data.feedback;
+      d.stage('feedback', 'completed', input.data.feedback.split('\n')[0] ?? '');
+      state.status = 'generating';
+      state.attempt += 1;
+      requestCodegen(d, input.data.feedback);
+      return state;
+    }
+    case eventTypes.debugCompleted: {
+      const record = state.attempts.find((a) => a.attempt === input.data.attempt);
+      if (!record || record.hypothesis !== undefined) return null;
+      record.hypothesis = input.data.hypothesis ?? '(no hypothesis)';
+      d.stage('debug', 'completed', `${input.data.entries} debug log entries; ${record.hypothesis}`, input.data.attempt);
+      return state;
+    }
+    case eventTypes.deliveryCompleted: {
+      if (state.status !== 'delivering') return null;
+      state.status = 'completed';
+      state.branch = input.data.branch;
+      state.commit = input.data.commit;
+      d.finish();
+      d.stage('delivery', 'completed', `${input.data.branch} at ${input.data.commit.slice(0, 12)}`);
+      const final = d.current();
+      const assessment = final.assessment;
+      d.event(
+        eventTypes.taskCompleted,
+        {
+          status: 'completed',
+          branch: input.data.branch,
+          commit: input.data.commit,
+          baseCommit: state.baseCommit,
+          attempts: state.attempt,
+          score: assessment?.score ?? 0,
+          scores: assessment?.scores ?? {},
+          attemptScores: state.attempts.flatMap((a) => (a.assessment ? [a.assessment.score] : [])),
+          filesChanged: final.files,
+          tokens: state.tokens,
+          durationMs: d.durationMs(),
+          ...(state.modelInfo ? { model: state.modelInfo } : {}),
+          reportRef: reportRefFor(state.id),
+        },
+        true,
+      );
+      return state;
+    }
+    case eventTypes.stageFailed: {
+      const { stage, error, attempt } = input.data;
+      const expected: Record<Stage, TaskState['status']> = {
+        context: 'context',
+        codegen: 'generating',
+        assessment: 'assessing',
+        feedback: 'improving',
+        debug: state.status,
+        delivery: 'delivering',
+      };
+      if (state.status !== expected[stage] || (stage !== 'context' && attempt !== state.attempt)) {
+        if (stage !== 'debug') return null;
+      }
+      d.stage(stage, 'failed', `${error.code}: ${error.message}`, attempt);
+      if (stage === 'debug') return state;
+      if (input.data.tokens) {
+        state.tokens = {
+          prompt: state.tokens.prompt + input.data.tokens.prompt,
+          completion: state.tokens.completion + input.data.tokens.completion,
+        };
+        d.current().tokens = input.data.tokens;
+      }
+      if (input.data.model) state.modelInfo = input.data.model;
+      if (stage === 'codegen' && error.retryable && state.attempt < state.maxAttempts) {
+        d.current().error = error;
+        improve(d, undefined, error);
+        return state;
+      }
+      if (stage === 'feedback') {
+        // Without the processor's feedback, the raw failure is still better than nothing.
+        const a = d.current().assessment;
+        const fallback = a ? `The previous attempt failed: ${describeTests(a)}.\n${a.outputExcerpt.slice(-2_000)}` : error.message;
+        d.current().feedback = fallback;
+        state.status = 'generating';
+        state.attempt += 1;
+        requestCodegen(d, fallback);
+        return state;
+      }
+      fail(d, `${stage} failed: ${error.message}`, stage, error);
+      return state;
+    }
+  }
+}
+
+function commitMessage(state: TaskState, assessment: Assessment): string {
+  const lines = [
+    `${state.title}`.slice(0, 72),
+    '',
+    ...(state.description ? [state.description.slice(0, 2_000), ''] : []),
+    `Patchbay-Task: ${state.id}`,
+    `Patchbay-Mode: ${state.mode}`,
+    `Patchbay-Attempts: ${state.attempt}`,
+    `Patchbay-Score: ${assessment.score.toFixed(2)}`,
+    ...(state.modelInfo ? [`Patchbay-Model: ${state.modelInfo.name}${state.modelInfo.replay ? ' (replay)' : ''}`] : []),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Messages left in the outbox after a successful publish are removed by their ids. */
+export function clearOutbox(state: TaskState, published: readonly string[]): TaskState | null {
+  if (state.outbox.length === 0) return null;
+  const remaining = state.outbox.filter((o) => !published.includes(o.msgId));
+  if (remaining.length === state.outbox.length) return null;
+  return { ...state, outbox: remaining };
+}

@@ -1,0 +1,69 @@
+import type { Artifacts, StateStore } from '@patchbay/bus';
+import { type CloudEvent, type EventType, eventTypes, isSubjectToken } from '@patchbay/contracts';
+import { InputError } from '@patchbay/errors';
+import type { HandlerContext, Handlers } from '@patchbay/runtime';
+import {
+  type Defaults,
+  type NewTask,
+  type ResultInput,
+  advance,
+  startTask,
+  taskFromCiFailure,
+  taskFromSubmission,
+} from '../domain/machine.js';
+import type { TaskState } from '../domain/task-state.js';
+import { flushOutbox } from './outbox.js';
+
+export interface RouterDeps {
+  tasks: StateStore<TaskState>;
+  artifacts: Artifacts;
+  defaults: Defaults;
+  now?: () => Date;
+}
+
+export function createRouterHandlers({ tasks, artifacts, defaults, now = () => new Date() }: RouterDeps): Handlers {
+  /** Intake is idempotent: the CloudEvent id is the task id, and the first submission wins. */
+  const intake = async (event: CloudEvent, ctx: HandlerContext, build: (id: string) => NewTask) => {
+    if (!isSubjectToken(event.id)) {
+      throw new InputError(`CloudEvent id "${event.id}" cannot be a task id: use 1-128 letters, digits, "-" or "_"`);
+    }
+    const state = startTask(build(event.id), defaults, now());
+    const created = await tasks.create(event.id, state);
+    if (created) {
+      ctx.log.info({ route: state.route.agent, confidence: state.route.confidence, mode: state.mode }, 'task accepted');
+    } else {
+      ctx.log.info('task id already known: duplicate submission ignored');
+    }
+    // Also after a duplicate: an earlier delivery may have stored the task and died before publishing.
+    await flushOutbox(tasks, artifacts, event.id, ctx);
+  };
+
+  const result = async (event: CloudEvent, ctx: HandlerContext) => {
+    const input = { type: event.type, data: event.data } as ResultInput;
+    const taskId = input.data.taskId;
+    const known = await tasks.get(taskId);
+    if (known === null) throw new InputError(`result for unknown task ${taskId}`);
+    const { result: changed } = await tasks.update(taskId, (state) => {
+      const next = advance(state, input, now());
+      return { next, result: next !== null };
+    });
+    if (!changed) ctx.log.debug({ attempt: input.data.attempt }, 'stale or duplicate result ignored');
+    await flushOutbox(tasks, artifacts, taskId, ctx);
+  };
+
+  const resultTypes: EventType[] = [
+    eventTypes.contextCompleted,
+    eventTypes.codegenCompleted,
+    eventTypes.assessmentCompleted,
+    eventTypes.feedbackCompleted,
+    eventTypes.debugCompleted,
+    eventTypes.deliveryCompleted,
+    eventTypes.stageFailed,
+  ];
+  return {
+    [eventTypes.taskSubmitted]: (event, ctx) =>
+      intake(event, ctx, (id) => taskFromSubmission(id, event.data, ctx.traceparent)),
+    [eventTypes.ciFailure]: (event, ctx) => intake(event, ctx, (id) => taskFromCiFailure(id, event.data, ctx.traceparent)),
+    ...Object.fromEntries(resultTypes.map((type) => [type, result])),
+  };
+}

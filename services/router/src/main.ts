@@ -1,0 +1,4 @@
+import { runMain } from '@patchbay/runtime';
+import { routerService } from './service.js';
+
+await runMain(routerService);
