@@ -80,7 +80,10 @@ export const FeedbackRequested = z.object({
   title: z.string(),
   assessment: Assessment.optional(),
   error: ErrorInfo.optional().describe('Set when the attempt failed before assessment'),
-  previous: z.array(z.string().max(8000)).max(20).describe('Feedback given to earlier attempts'),
+  previous: z
+    .array(z.object({ attempt: z.number().int().positive(), feedback: z.string().max(8000), signature: z.string().max(2000) }))
+    .max(20)
+    .describe('Feedback given to earlier attempts, with the fingerprint of what failed'),
 });
 export type FeedbackRequested = z.infer<typeof FeedbackRequested>;
 
@@ -95,7 +98,8 @@ export const FeedbackCompleted = z.object({
   ...addressed,
   feedback: z.string().max(8000),
   items: z.array(FeedbackItem).max(50),
-  repeated: z.boolean().describe('The same failure as the previous attempt'),
+  repeated: z.boolean().describe('The same failure as an earlier attempt'),
+  signature: z.string().max(2000).describe('Fingerprint of what failed, to recognise it again'),
 });
 export type FeedbackCompleted = z.infer<typeof FeedbackCompleted>;
 

@@ -1,1 +1,3 @@
-export {};
+export { main, type Environment } from './program.js';
+export { ALL_SERVICES, serviceByName } from './services.js';
+export { describeEvent } from './progress.js';

@@ -1,4 +1,4 @@
-import { findNatsServerBinary, startLocalNatsServer } from '@patchbay/bus';
+import { findNatsServerBinary, startLocalNatsServer } from '@patchbay/nats-local';
 
 export interface TestNats {
   url: string;

@@ -45,7 +45,7 @@ export function createCodegenHandler(deps: CodegenDeps): Handler<typeof eventTyp
       { role: 'user' as const, content: redactSecrets(prompt.user, { knownSecrets: deps.knownSecrets }) },
     ];
     const promptTokens = estimateTokens(prompt.system + prompt.user);
-    let lastProgress = 0;
+    let lastProgress = Date.now();
     const interval = deps.progressIntervalMs ?? 1_000;
     const onToken = (tokens: number) => {
       const now = Date.now();

@@ -5,14 +5,15 @@ export interface FeedbackInput {
   attempt: number;
   assessment?: Assessment | undefined;
   error?: ErrorInfo | undefined;
-  /** Feedback given to earlier attempts, oldest first. */
-  previous: readonly string[];
+  /** Feedback given to earlier attempts, oldest first, with what failed then. */
+  previous: ReadonlyArray<{ attempt: number; signature: string }>;
 }
 
 export interface Feedback {
   text: string;
   items: FeedbackItem[];
   repeated: boolean;
+  signature: string;
 }
 
 const MAX_CHARS = 3_000;
@@ -24,8 +25,6 @@ export function failureSignature(assessment: Assessment | undefined, error: Erro
   if (assessment.failingTests.length) return `tests:${[...assessment.failingTests].sort().join('|')}`;
   return `exit:${String(assessment.tests?.exitCode)}`;
 }
-
-const SIGNATURE_LINE = /^Failure signature: (.+)$/m;
 
 function describeFailure(f: FailureDetail): string {
   const parts = [f.test ? `"${f.test}"` : 'a test'];
@@ -43,7 +42,8 @@ function describeFailure(f: FailureDetail): string {
 export function buildFeedback(input: FeedbackInput): Feedback {
   const { assessment, error } = input;
   const signature = failureSignature(assessment, error);
-  const repeated = input.previous.some((p) => SIGNATURE_LINE.exec(p)?.[1] === signature);
+  const earlier = input.previous.filter((p) => p.signature === signature).map((p) => p.attempt);
+  const repeated = earlier.length > 0;
   const items: FeedbackItem[] = [];
   const lines: string[] = [];
 
@@ -79,10 +79,12 @@ export function buildFeedback(input: FeedbackInput): Feedback {
     lines.push('', 'Fix the code under test so these pass. Do not change, skip or delete the tests.');
   }
   if (repeated) {
-    lines.unshift('The same failure happened in an earlier attempt: that approach did not work. Find the root cause and change strategy.', '');
+    lines.unshift(
+      `This is the same failure as attempt ${earlier.join(' and ')}: that approach did not work. Find the root cause and change strategy.`,
+      '',
+    );
   }
-  lines.push('', `Failure signature: ${signature}`);
   let text = lines.join('\n');
-  if (text.length > MAX_CHARS) text = `${text.slice(0, MAX_CHARS - 40)}\n[feedback shortened]\nFailure signature: ${signature}`;
-  return { text, items, repeated };
+  if (text.length > MAX_CHARS) text = `${text.slice(0, MAX_CHARS - 24)}\n[feedback shortened]`;
+  return { text, items, repeated, signature };
 }

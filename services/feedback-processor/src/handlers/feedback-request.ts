@@ -10,7 +10,14 @@ export function createFeedbackHandler(): Handler<typeof eventTypes.feedbackReque
     await ctx.emit(
       subjects.workResult('feedback'),
       eventTypes.feedbackCompleted,
-      { taskId: req.taskId, attempt: req.attempt, feedback: feedback.text, items: feedback.items, repeated: feedback.repeated },
+      {
+        taskId: req.taskId,
+        attempt: req.attempt,
+        feedback: feedback.text,
+        items: feedback.items,
+        repeated: feedback.repeated,
+        signature: feedback.signature,
+      },
       { msgId: `${req.taskId}.feedback.${req.attempt}.result` },
     );
   });

@@ -175,7 +175,9 @@ function fail(d: Draft, reason: string, stage?: Stage, error?: StageFailed['erro
 function improve(d: Draft, assessment?: Assessment, error?: StageFailed['error']): void {
   const s = d.state;
   s.status = 'improving';
-  const previous = s.attempts.flatMap((a) => (a.feedback ? [a.feedback] : []));
+  const previous = s.attempts.flatMap((a) =>
+    a.feedback ? [{ attempt: a.attempt, feedback: a.feedback, signature: a.signature ?? '' }] : [],
+  );
   d.stage('feedback', 'started', `turning attempt ${s.attempt}'s failure into feedback`);
   d.request('feedback', eventTypes.feedbackRequested, {
     attempt: s.attempt,
@@ -357,7 +359,8 @@ export function advance(current: TaskState, input: ResultInput, now: Date): Task
     case eventTypes.feedbackCompleted: {
       if (state.status !== 'improving' || input.data.attempt !== state.attempt) return null;
       d.current().feedback = input.data.feedback;
-      d.stage('feedback', 'completed', input.data.feedback.split('\n')[0] ?? '');
+      d.current().signature = input.data.signature;
+      d.stage('feedback', 'completed', `${input.data.repeated ? 'repeated failure: ' : ''}${input.data.feedback.split('\n')[0] ?? ''}`);
       state.status = 'generating';
       state.attempt += 1;
       requestCodegen(d, input.data.feedback);

@@ -102,18 +102,20 @@ export function routeRequest(text: string, options: RouteOptions = {}): RoutingD
   const { raw, matched } = scoreRequest(text);
   const scores = { codegen: toConfidence(raw.codegen), pm: toConfidence(raw.pm), security: toConfidence(raw.security) };
   const mode = options.mode ?? inferMode(text);
-  const base = { scores, matched, mode };
+  const decide = (agent: RoutingDecision['agent'], confidence: number, reason: string): RoutingDecision => ({
+    agent,
+    confidence,
+    reason,
+    mode,
+    scores,
+    matched,
+  });
   const escalation = scores.security >= scores.pm ? ('security' as const) : ('pm' as const);
   const escalationScore = scores[escalation];
 
   if (!options.forceCodegen && escalationScore > scores.codegen) {
     const what = escalation === 'security' ? 'security review' : 'planning or architecture';
-    return {
-      ...base,
-      agent: escalation,
-      confidence: escalationScore,
-      reason: `${what} request (${matched[escalation].join(', ')}) outweighs implementation signals`,
-    };
+    return decide(escalation, escalationScore, `${what} request (${matched[escalation].join(', ')}) outweighs implementation signals`);
   }
   if (options.forceCodegen || options.mode !== undefined || scores.codegen >= (options.minConfidence ?? 0.5)) {
     const reason = options.forceCodegen
@@ -121,12 +123,7 @@ export function routeRequest(text: string, options: RouteOptions = {}): RoutingD
       : matched.codegen.length > 0
         ? `implementation request (${matched.codegen.join(', ')})`
         : `mode ${mode} requested explicitly`;
-    return { ...base, agent: 'codegen', confidence: Math.max(scores.codegen, options.forceCodegen ? 0.95 : 0), reason };
+    return decide('codegen', Math.max(scores.codegen, options.forceCodegen ? 0.95 : 0), reason);
   }
-  return {
-    ...base,
-    agent: 'pm',
-    confidence: Math.max(scores.pm, 1 - scores.codegen),
-    reason: 'no clear implementation signal: unclear scope needs clarification',
-  };
+  return decide('pm', Math.max(scores.pm, 1 - scores.codegen), 'no clear implementation signal: unclear scope needs clarification');
 }

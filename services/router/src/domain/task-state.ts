@@ -33,6 +33,7 @@ export const AttemptRecord = z.object({
   tokens: TokenUsage.optional(),
   assessment: Assessment.optional(),
   feedback: z.string().optional(),
+  signature: z.string().optional(),
   error: ErrorInfo.optional(),
   hypothesis: z.string().optional(),
 });

@@ -1,0 +1,138 @@
+import { Command, CommanderError, Option } from 'commander';
+import { isPatchbayError } from '@patchbay/errors';
+import { ciFailureCommand } from './commands/ci-failure.js';
+import { demoCommand } from './commands/demo.js';
+import {
+  boardCommand,
+  changesCommand,
+  deadLettersCommand,
+  debugLogCommand,
+  eventsCommand,
+  reportCommand,
+  routeCommand,
+  statusCommand,
+} from './commands/inspect.js';
+import { runCommand } from './commands/run.js';
+import { serviceCommand, upCommand } from './commands/up.js';
+import { EXIT, UsageError, err } from './output.js';
+import { ALL_SERVICES } from './services.js';
+
+export interface Environment {
+  /** PATH, to find a nats-server binary for the demo. */
+  path: string;
+}
+
+function build(env: Environment, done: (code: number) => void): Command {
+  const program = new Command('patchbay')
+    .description('Event-driven, multi-agent code generation on NATS. Reads NATS_URL, OLLAMA_HOST and PATCHBAY_MODEL.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const finish = (p: Promise<number> | number) => Promise.resolve(p).then(done);
+
+  program
+    .command('run')
+    .description('submit a task, show its progress live, print the final report (exit 0 completed, 1 failed, 3 escalated)')
+    .argument('<title>', 'what to do, e.g. "Fix the failing test in median()"')
+    .requiredOption('--repo <path|url>', 'the repository: a local path or a git URL')
+    .option('--ref <ref>', 'branch, tag or commit to start from (default: HEAD)')
+    .option('--mode <mode>', 'FEATURE_DEVELOPMENT, BUG_FIXING, REFACTORING, TESTING, DOCUMENTATION or OPTIMIZATION')
+    .option('--model <name>', 'model for this task (default: PATCHBAY_MODEL)')
+    .option('-d, --description <text>', 'more detail about the task')
+    .option('--max-attempts <n>', 'attempts before giving up (default 3)')
+    .option('--threshold <score>', 'quality score an attempt must reach, 0..1 (default 0.8)')
+    .option('--id <task-id>', 'task id (default: generated); the same id twice is one task')
+    .option('--timeout <seconds>', 'stop waiting after this long (default 1800)')
+    .option('--no-wait', 'print the task id and return at once')
+    .option('--json', 'print the final event as JSON')
+    .action((title: string, flags) => finish(runCommand(title, flags)));
+
+  program
+    .command('ci-failure')
+    .description('report a CI failure; patchbay opens a bug-fix task for it')
+    .requiredOption('--repo <path|url>', 'the repository')
+    .option('--ref <ref>', 'the failing commit or branch')
+    .option('--pipeline <name>', 'pipeline name')
+    .option('--job <name>', 'job name')
+    .option('--run-url <url>', 'link to the CI run')
+    .option('--test-command <cmd>', 'the command that failed')
+    .addOption(new Option('--failing-test <name...>', 'names of failing tests'))
+    .option('--log-file <path|->', 'the failing output (- for stdin)')
+    .option('--follow', 'show the task live until it ends')
+    .option('--timeout <seconds>', 'with --follow, stop waiting after this long')
+    .action((flags) => finish(ciFailureCommand(flags)));
+
+  program
+    .command('up')
+    .description('run all services in this process (or the ones named) and print where each serves /metrics')
+    .argument('[services...]', `any of ${ALL_SERVICES.map((s) => s.name).join(', ')}`)
+    .action((names: string[]) => finish(upCommand(names)));
+
+  program
+    .command('service')
+    .description('run one service; start more processes to scale it')
+    .argument('<name>', ALL_SERVICES.map((s) => s.name).join(' | '))
+    .action((name: string) => finish(serviceCommand(name)));
+
+  program
+    .command('route')
+    .description('print the routing decision for a request, as JSON')
+    .argument('<text>', 'the request')
+    .option('--mode <mode>', 'a mode the submitter chose')
+    .action((text: string, flags) => finish(routeCommand(text, flags)));
+
+  program
+    .command('board')
+    .description('print the discovery board as NDJSON')
+    .option('--repo <path|url>', 'only entries about this repository')
+    .option('--json', 'one JSON array with every field')
+    .action((flags) => finish(boardCommand(flags)));
+
+  program.command('changes').description("print a task's changes log as NDJSON").argument('<task-id>').action((id: string) => finish(changesCommand(id)));
+  program.command('debug-log').description("print a task's debug log as NDJSON").argument('<task-id>').action((id: string) => finish(debugLogCommand(id)));
+  program.command('report').description("print a task's final report").argument('<task-id>').action((id: string) => finish(reportCommand(id)));
+  program.command('status').description("print a task's stored state").argument('<task-id>').action((id: string) => finish(statusCommand(id)));
+  program
+    .command('events')
+    .description("print a task's events so far")
+    .argument('<task-id>')
+    .option('--json', 'raw CloudEvents, one per line')
+    .action((id: string, flags) => finish(eventsCommand(id, flags)));
+  program
+    .command('dead-letters')
+    .description('print dead-lettered messages with their reasons, as NDJSON')
+    .argument('[service]', 'only this service')
+    .action((service: string | undefined) => finish(deadLettersCommand(service)));
+  program
+    .command('demo')
+    .description('run one task end to end on the bundled example repository')
+    .action(() => finish(demoCommand(env.path)));
+  return program;
+}
+
+/** Runs the CLI and resolves to the process exit code. */
+export async function main(argv: readonly string[], env: Environment): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = build(env, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; everything else commander rejects is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      err(`patchbay: ${error.message}`);
+      return EXIT.usage;
+    }
+    if (isPatchbayError(error)) {
+      err(`patchbay: ${error.message}`);
+      return error.code === 'INPUT_INVALID' ? EXIT.usage : EXIT.failed;
+    }
+    err(`patchbay: ${(error as Error).stack ?? String(error)}`);
+    return EXIT.failed;
+  }
+}

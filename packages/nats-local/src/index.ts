@@ -1,0 +1,1 @@
+export { findNatsServerBinary, freePort, startLocalNatsServer, type LocalNatsServer } from './local-server.js';
