@@ -8,9 +8,9 @@ import { parseMode, resolveRepo } from './run.js';
 
 const ndjson = (rows: readonly unknown[]) => rows.forEach((row) => out(JSON.stringify(row)));
 
-function taskId(id: string): string {
+/** Checked before connecting, so a typo is a usage error whatever the server's state. */
+function taskId(id: string): void {
   if (!isSubjectToken(id)) throw new UsageError(`"${id}" is not a task id`);
-  return id;
 }
 
 export function routeCommand(text: string, flags: { mode?: string }): number {
@@ -32,22 +32,25 @@ export async function boardCommand(flags: { repo?: string; json?: boolean }): Pr
 }
 
 export async function changesCommand(id: string): Promise<number> {
+  taskId(id);
   return withBus(configFor(), async (bus) => {
-    ndjson(await openChangesLog(bus).read(taskId(id)));
+    ndjson(await openChangesLog(bus).read(id));
     return EXIT.ok;
   });
 }
 
 export async function debugLogCommand(id: string): Promise<number> {
+  taskId(id);
   return withBus(configFor(), async (bus) => {
-    ndjson(await openDebugLog(bus).read(taskId(id)));
+    ndjson(await openDebugLog(bus).read(id));
     return EXIT.ok;
   });
 }
 
 export async function reportCommand(id: string): Promise<number> {
+  taskId(id);
   return withBus(configFor(), async (bus) => {
-    const report = await (await openArtifacts(bus)).getText(reportRefFor(taskId(id))).catch(() => undefined);
+    const report = await (await openArtifacts(bus)).getText(reportRefFor(id)).catch(() => undefined);
     if (report === undefined) {
       out(`no report for ${id} yet (reports are written when a task ends)`);
       return EXIT.failed;
@@ -58,8 +61,9 @@ export async function reportCommand(id: string): Promise<number> {
 }
 
 export async function eventsCommand(id: string, flags: { json?: boolean }): Promise<number> {
+  taskId(id);
   return withBus(configFor(), async (bus) => {
-    for (const event of await readTaskEvents(bus, taskId(id))) {
+    for (const event of await readTaskEvents(bus, id)) {
       if (flags.json) out(JSON.stringify(event));
       else {
         const line = describeEvent(event);
@@ -71,8 +75,9 @@ export async function eventsCommand(id: string, flags: { json?: boolean }): Prom
 }
 
 export async function statusCommand(id: string): Promise<number> {
+  taskId(id);
   return withBus(configFor(), async (bus) => {
-    const state = await (await openStateStore(bus, buckets.tasks, TaskState)).get(taskId(id));
+    const state = await (await openStateStore(bus, buckets.tasks, TaskState)).get(id);
     if (state === null) {
       out(`no task ${id}`);
       return EXIT.failed;
@@ -84,8 +89,9 @@ export async function statusCommand(id: string): Promise<number> {
 }
 
 export async function deadLettersCommand(service: string | undefined): Promise<number> {
+  if (service !== undefined) taskId(service);
   return withBus(configFor(), async (bus) => {
-    const filter = service ? subjects.deadLetter(taskId(service)) : streams.deadLetters.subjects[0];
+    const filter = service ? subjects.deadLetter(service) : streams.deadLetters.subjects[0];
     ndjson((await readStream(bus, streams.deadLetters.name, filter)).map((s) => s.event.data));
     return EXIT.ok;
   });
