@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['contracts/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
-    globalSetup: ['./vitest.global-setup.ts'],
+    globalSetup: ['./packages/testkit/dist/global-setup.js'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -3,6 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import {
+  type ConsumerSpec,
   buckets,
   consumers,
   createEvent,
@@ -82,7 +83,7 @@ describe('registry', () => {
   });
 
   it('gives work-queue consumers of one stream distinct filters', () => {
-    const work = Object.values(consumers).flat().filter((c) => c.stream === streams.work.name);
+    const work = (Object.values(consumers).flat() as ConsumerSpec[]).filter((c) => c.stream === streams.work.name);
     const filters = work.map((c) => c.filterSubject);
     expect(new Set(filters).size).toBe(filters.length);
     expect(buckets.tasks).toMatch(/^[A-Za-z0-9_-]+$/);

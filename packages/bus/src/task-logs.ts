@@ -12,21 +12,22 @@ import { readStream } from './read.js';
 
 /** The changes log: one entry per file changed per attempt, per task. */
 export interface ChangesLog {
-  append(entries: readonly ChangeEntry[], source: string): Promise<void>;
+  /** `traceparent` puts the entries in the task's trace. */
+  append(entries: readonly ChangeEntry[], source: string, traceparent?: string): Promise<void>;
   read(taskId: string): Promise<ChangeEntry[]>;
 }
 
 /** The debug log: hypothesis, experiment and conclusion steps, per task. */
 export interface DebugLog {
-  append(taskId: string, entry: DebugEntry, source: string): Promise<void>;
+  append(taskId: string, entry: DebugEntry, source: string, traceparent?: string): Promise<void>;
   read(taskId: string): Promise<DebugEntry[]>;
 }
 
 export function openChangesLog(bus: Bus): ChangesLog {
   return {
-    async append(entries, source) {
+    async append(entries, source, traceparent) {
       for (const entry of entries) {
-        const event = createEvent(eventTypes.changeRecorded, entry, { source, subject: entry.task });
+        const event = createEvent(eventTypes.changeRecorded, entry, { source, subject: entry.task, ...(traceparent ? { traceparent } : {}) });
         // Redelivered attempts write the same entry again; the id makes that a no-op.
         await publishEvent(bus, subjects.changes(entry.task), event, {
           msgId: `${entry.task}.${entry.iteration}.${entry.file}`,
@@ -42,8 +43,8 @@ export function openChangesLog(bus: Bus): ChangesLog {
 
 export function openDebugLog(bus: Bus): DebugLog {
   return {
-    async append(taskId, entry, source) {
-      const event = createEvent(eventTypes.debugEntry, entry, { source, subject: taskId });
+    async append(taskId, entry, source, traceparent) {
+      const event = createEvent(eventTypes.debugEntry, entry, { source, subject: taskId, ...(traceparent ? { traceparent } : {}) });
       await publishEvent(bus, subjects.debugLog(taskId), event, {
         msgId: `${taskId}.${entry.iteration}.${entry.issue_id}.${entry.outcome}`,
       });

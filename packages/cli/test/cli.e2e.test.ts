@@ -1,7 +1,7 @@
 import { readFile, rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ResultPromise, execa } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitFixture, type GitFixture, type ScriptedOllama, startNats, startScriptedOllama, type TestNats } from '@patchbay/testkit';
 
@@ -13,7 +13,8 @@ const MODEL = 'qwen2.5-coder:32b';
 let nats: TestNats;
 let ollama: ScriptedOllama;
 let workdir: string;
-let up: ResultPromise;
+const startUp = (env: Record<string, string>) => execa('node', [BIN, 'up'], { env: { ...env, LOG_LEVEL: 'info' }, reject: false, all: true });
+let up: ReturnType<typeof startUp>;
 let upOutput = '';
 let answers: { wrong: string; right: string };
 let env: Record<string, string>;
@@ -44,7 +45,7 @@ beforeAll(async () => {
     PATCHBAY_WORKDIR: workdir,
     LOG_LEVEL: 'warn',
   };
-  up = execa('node', [BIN, 'up'], { env: { ...env, LOG_LEVEL: 'info' }, reject: false, all: true });
+  up = startUp(env);
   up.all?.on('data', (chunk: Buffer) => {
     upOutput += chunk.toString();
   });

@@ -40,13 +40,15 @@ export function createLogger(options: LoggerOptions): Logger {
           );
         },
       },
-      formatters: {
-        log(object) {
-          const err = object['err'];
-          if (err instanceof Error) {
-            object['err'] = { type: err.name, message: redactSecrets(err.message, { knownSecrets }), stack: err.stack, code: (err as { code?: unknown }).code };
+      serializers: {
+        // Error messages and stacks quote whatever failed, secrets included.
+        err(error: Error) {
+          const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+          for (const key of ['message', 'stack']) {
+            const value = serialized[key];
+            if (typeof value === 'string') serialized[key] = redactSecrets(value, { knownSecrets });
           }
-          return object;
+          return serialized;
         },
       },
     },

@@ -109,6 +109,7 @@ export function createCodegenHandler(deps: CodegenDeps): Handler<typeof eventTyp
           lines_removed: f.linesRemoved,
         })),
         deps.source,
+        ctx.traceparent,
       );
       await ctx.emit(
         subjects.workResult('codegen'),

@@ -25,7 +25,7 @@ export function createDebugHandler(deps: DebuggerDeps): Handler<typeof eventType
       failingLine = content?.toString('utf8').split('\n')[located.line - 1];
     }
     const entry = formHypothesis({ attempt: req.attempt, assessment: req.assessment, changedFiles, failingLine, now: new Date() });
-    if (entry) await deps.debugLog.append(req.taskId, entry, deps.source);
+    if (entry) await deps.debugLog.append(req.taskId, entry, deps.source, ctx.traceparent);
     ctx.log.info({ hypothesis: entry?.hypothesis }, 'hypothesis recorded');
     await ctx.emit(
       subjects.workResult('debug'),

@@ -1,4 +1,7 @@
-/** Decides once per run whether a Docker engine answers, so each test file need not ask. */
+/**
+ * Vitest global setup: decides once per run whether a Docker engine answers, so each
+ * test file's startNats() need not ask again.
+ */
 export default async function setup(): Promise<void> {
   if (process.env['NATS_URL'] || process.env['PATCHBAY_TEST_CONTAINER_RUNTIME']) return;
   try {
