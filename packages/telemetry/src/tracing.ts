@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type Attributes,
   ROOT_CONTEXT,
+  type Span,
   SpanKind,
   SpanStatusCode,
   context,
@@ -52,6 +53,21 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
 
 const tracer = () => trace.getTracer('patchbay');
 
+/** Ends the span with the outcome of `fn`, recording a thrown error. */
+async function settle<T>(span: Span, fn: () => Promise<T>): Promise<T> {
+  try {
+    const result = await fn();
+    span.setStatus({ code: SpanStatusCode.OK });
+    return result;
+  } catch (err) {
+    span.recordException(err as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
 /**
  * Runs `fn` in a span whose parent is the incoming message's trace context, handing it
  * the traceparent to put on every message it sends, so one task is one trace.
@@ -68,31 +84,11 @@ export async function withMessageSpan<T>(
     const out: Record<string, string> = {};
     propagation.inject(context.active(), out);
     const traceparent = out['traceparent'] ?? parent ?? newTraceparent();
-    try {
-      const result = await fn(traceparent);
-      span.setStatus({ code: SpanStatusCode.OK });
-      return result;
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      throw err;
-    } finally {
-      span.end();
-    }
+    return settle(span, () => fn(traceparent));
   });
 }
 
 /** A child span of the current one, for a step inside a handler (a model call, a test run). */
 export async function withSpan<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
-  return tracer().startActiveSpan(name, { attributes }, async (span) => {
-    try {
-      return await fn();
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer().startActiveSpan(name, { attributes }, (span) => settle(span, fn));
 }

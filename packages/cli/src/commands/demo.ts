@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { submitTask } from '@patchbay/bus';
 import type { Config } from '@patchbay/config';
 import { eventTypes } from '@patchbay/contracts';
 import { createOllamaProvider } from '@patchbay/llm';
@@ -13,7 +14,6 @@ import { EXIT, out } from '../output.js';
 import { NO_NATS_HELP, findNats } from '../nats-discovery.js';
 import { ALL_SERVICES } from '../services.js';
 import { exitCodeFor, submitAndFollow } from './run.js';
-import { submitTask } from '@patchbay/bus';
 
 const EXAMPLES = new URL('../../../../examples/', import.meta.url);
 const DEMO_REPO = fileURLToPath(new URL('demo-repo/', EXAMPLES));
@@ -103,5 +103,7 @@ export async function demoCommand(pathEnv: string): Promise<number> {
     await nats.bus.drain();
     await nats.local?.stop();
     await logFile.close();
+    // Keep the repository and the logs to look at; the mirrors and worktrees are scratch.
+    await rm(join(root, 'work'), { recursive: true, force: true });
   }
 }

@@ -1,6 +1,5 @@
-import type { StateStore } from '@patchbay/bus';
+import type { Artifacts, StateStore } from '@patchbay/bus';
 import type { EventType } from '@patchbay/contracts';
-import type { Artifacts } from '@patchbay/bus';
 import type { HandlerContext } from '@patchbay/runtime';
 import { clearOutbox, reportRefFor } from '../domain/machine.js';
 import { renderReport } from '../domain/report.js';
