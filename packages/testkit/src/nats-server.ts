@@ -1,3 +1,5 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { findNatsServerBinary, startLocalNatsServer } from '@patchbay/nats-local';
 
 export interface TestNats {
@@ -5,6 +7,24 @@ export interface TestNats {
   /** How the server was provided: NATS_URL, a container, or the local binary. */
   kind: 'external' | 'container' | 'binary';
   stop(): Promise<void>;
+}
+
+/**
+ * A shared server (NATS_URL) keeps streams between test files; each file starts from an
+ * empty patchbay. Point NATS_URL only at a throwaway server when running the tests.
+ */
+async function resetPatchbayStreams(url: string): Promise<void> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const doomed: string[] = [];
+    for await (const name of jsm.streams.names()) {
+      if (/^(PATCHBAY_|KV_patchbay-|OBJ_patchbay-)/.test(name)) doomed.push(name);
+    }
+    for (const name of doomed) await jsm.streams.delete(name);
+  } finally {
+    await nc.close();
+  }
 }
 
 async function containerRuntimeAvailable(): Promise<boolean> {
@@ -25,7 +45,10 @@ async function containerRuntimeAvailable(): Promise<boolean> {
  */
 export async function startNats(): Promise<TestNats> {
   const external = process.env['NATS_URL'];
-  if (external) return { url: external, kind: 'external', stop: async () => {} };
+  if (external) {
+    await resetPatchbayStreams(external);
+    return { url: external, kind: 'external', stop: async () => {} };
+  }
   if (await containerRuntimeAvailable()) {
     const { NatsContainer } = await import('@testcontainers/nats');
     const container = await new NatsContainer('nats:2.10').withJetStream().start();
