@@ -72,9 +72,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ConfigError(`Invalid configuration: PATCHBAY_CONFIG names ${file}, which cannot be read`, { cause: err });
+      throw new ConfigError(`Invalid configuration: the config file ${file} (PATCHBAY_CONFIG) cannot be read`, { cause: err });
     }
-    const parsed: unknown = parseYaml(text);
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration: ${file} is not valid YAML (${(err as Error).message})`, { cause: err });
+    }
     if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
       throw new ConfigError(`Invalid configuration: ${file} must hold a YAML mapping`);
     }

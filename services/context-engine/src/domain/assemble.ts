@@ -48,16 +48,18 @@ export function assembleContext(
       skipped.push({ path: ranked.path, reason: 'binary or unreadable' });
       continue;
     }
-    if (text.length > budgetChars / 2) {
-      skipped.push({ path: ranked.path, reason: `too large (${text.length} chars) for the budget` });
+    // Measured after masking: "[REDACTED]" can be longer than the secret it replaces.
+    const content = redactSecrets(text, { knownSecrets });
+    if (content.length > budgetChars / 2) {
+      skipped.push({ path: ranked.path, reason: `too large (${content.length} chars) for the budget` });
       continue;
     }
-    if (used + text.length > budgetChars) {
+    if (used + content.length > budgetChars) {
       skipped.push({ path: ranked.path, reason: 'over the context budget' });
       continue;
     }
-    used += text.length;
-    relevant.push({ path: ranked.path, reason: ranked.reason, content: redactSecrets(text, { knownSecrets }) });
+    used += content.length;
+    relevant.push({ path: ranked.path, reason: ranked.reason, content });
   }
 
   return {

@@ -416,6 +416,12 @@ export function advance(current: TaskState, input: ResultInput, now: Date): Task
       if (state.status !== expected[stage] || (stage !== 'context' && attempt !== state.attempt)) {
         if (stage !== 'debug') return null;
       }
+      if (stage === 'debug') {
+        // Like debug.completed: one outcome per attempt, so a redelivered failure changes nothing.
+        const record = state.attempts.find((a) => a.attempt === attempt);
+        if (!record || record.hypothesis !== undefined) return null;
+        record.hypothesis = `(debugger failed: ${error.code})`;
+      }
       d.stage(stage, 'failed', `${error.code}: ${error.message}`, attempt);
       if (stage === 'debug') return state;
       if (input.data.tokens) {
