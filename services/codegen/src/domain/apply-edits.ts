@@ -49,10 +49,13 @@ export function applyEdits(read: (path: string) => string | undefined, edits: re
       return;
     }
     const normalized = content.replace(/\r\n/g, '\n');
+    // A file whose every line ends in CRLF keeps CRLF, so an edit does not rewrite every line.
+    const crlf = content.includes('\r\n') && !/(^|[^\r])\n/.test(content);
+    const store = (text: string) => files.set(edit.path, crlf ? text.replace(/\r?\n/g, '\r\n') : text);
     const exact = occurrences(normalized, edit.search);
     if (exact.length === 1) {
       const at = exact[0] as number;
-      files.set(edit.path, normalized.slice(0, at) + edit.replace + normalized.slice(at + edit.search.length));
+      store(normalized.slice(0, at) + edit.replace + normalized.slice(at + edit.search.length));
       return;
     }
     if (exact.length > 1) {
@@ -66,7 +69,7 @@ export function applyEdits(read: (path: string) => string | undefined, edits: re
       const first = edit.search.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
       errors.push(`${where}: the SEARCH text is not in the file (it starts with "${first.slice(0, 80)}"); copy the lines exactly as they are now`);
     } else {
-      files.set(edit.path, loose);
+      store(loose);
     }
   });
   return { files, errors };

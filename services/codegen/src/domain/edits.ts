@@ -68,10 +68,12 @@ export function parseEdits(answer: string): ParsedAnswer {
       const search: string[] = [];
       const replace: string[] = [];
       let j = i + 1;
-      while (j < lines.length && !DIVIDER.test(lines[j] ?? '')) search.push(lines[j++] ?? '');
-      if (j >= lines.length) {
+      const marker = (l: string) => DIVIDER.test(l) || SEARCH.test(l) || REPLACE.test(l);
+      while (j < lines.length && !marker(lines[j] ?? '')) search.push(lines[j++] ?? '');
+      if (j >= lines.length || !DIVIDER.test(lines[j] ?? '')) {
+        // Rescan after the broken block's SEARCH line, so a following block keeps its own path.
         errors.push(`block ${block}: SEARCH has no "=======" divider`);
-        break;
+        continue;
       }
       j += 1;
       while (j < lines.length && !REPLACE.test(lines[j] ?? '')) {
@@ -80,7 +82,6 @@ export function parseEdits(answer: string): ParsedAnswer {
       }
       if (j >= lines.length || !REPLACE.test(lines[j] ?? '')) {
         errors.push(`block ${block}: missing ">>>>>>> REPLACE" after the divider`);
-        i = j - 1;
         continue;
       }
       if (candidate === undefined) {

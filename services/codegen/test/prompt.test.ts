@@ -1,0 +1,173 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Templates, loadTemplates, renderPrompt } from '@patchbay/codegen';
+import { GENERATION_MODES, type GenerationMode, RepoContext } from '@patchbay/contracts';
+
+/** A small repository: one source file shown, the rest only listed. */
+const context: RepoContext = {
+  repo: '/repos/stats',
+  commit: '0123456789abcdef0123456789abcdef01234567',
+  languages: [
+    { name: 'JavaScript', files: 2, lines: 24 },
+    { name: 'JSON', files: 1, lines: 6 },
+  ],
+  manifests: [{ path: 'package.json', kind: 'npm' }],
+  dependencies: [{ name: 'fastify', version: '^5.0.0', manifest: 'package.json', dev: false }],
+  frameworks: ['Fastify'],
+  testCommand: 'npm test',
+  testFramework: 'node:test',
+  testDirs: ['test'],
+  files: [
+    { path: 'package.json', size: 120, language: 'JSON' },
+    { path: 'src/stats.js', size: 98, language: 'JavaScript' },
+    { path: 'test/stats.test.js', size: 210, language: 'JavaScript' },
+    { path: 'LICENSE', size: 1_070 },
+  ],
+  filesOmitted: 0,
+  relevant: [
+    {
+      path: 'src/stats.js',
+      reason: 'named in the task',
+      content: 'export function median(xs) {\n  const s = [...xs].sort((a, b) => a - b);\n  return s[Math.floor(s.length / 2)];\n}\n',
+    },
+  ],
+  skipped: [],
+  fromBoard: [],
+};
+
+const TITLE = 'Make median average the two middle values';
+const DESCRIPTION = 'median([4, 1, 3, 2]) returns 3; it should return 2.5.';
+const FEEDBACK = 'Attempt 1 did not pass: 1 tests passed, 1 failed.\n- "median of even length": expected 2.5 but got 3';
+
+let templates: Templates;
+beforeAll(async () => {
+  templates = await loadTemplates();
+});
+
+/** The body of a `## Heading` section, up to the next heading. */
+function section(text: string, heading: string): string | undefined {
+  const match = new RegExp(`^## ${heading}\\n([\\s\\S]*?)(?=^## |(?![\\s\\S]))`, 'm').exec(text);
+  return match?.[1];
+}
+
+describe('loadTemplates', () => {
+  it('loads the system prompt, the shared sections and one template per mode', () => {
+    expect(RepoContext.parse(context)).toEqual(context);
+    expect(Object.keys(templates.modes).sort()).toEqual([...GENERATION_MODES].sort());
+    for (const mode of GENERATION_MODES) expect(templates.modes[mode]).toContain('{{> sections}}');
+    expect(templates.sections).toContain('## Answer');
+    expect(templates.system.length).toBeGreaterThan(200);
+  });
+});
+
+describe.each(GENERATION_MODES)('renderPrompt for %s', (mode: GenerationMode) => {
+  it('matches its snapshot', async () => {
+    const prompt = renderPrompt(templates, { mode, title: TITLE, description: DESCRIPTION, context, feedback: FEEDBACK });
+    await expect(prompt.user).toMatchFileSnapshot(`./__snapshots__/prompt-${mode}.md`);
+  });
+
+  it('has the task, the Repository, Files and Answer sections, and the feedback', () => {
+    const { user } = renderPrompt(templates, { mode, title: TITLE, description: DESCRIPTION, context, feedback: FEEDBACK });
+    expect(user).toMatch(/^# Task: /);
+    expect(user).toContain(TITLE);
+    expect(user).toContain(DESCRIPTION);
+    expect(user).toContain('## How to work');
+
+    const repository = section(user, 'Repository');
+    expect(repository).toBeDefined();
+    expect(repository).toContain('- Languages: JavaScript (2 files), JSON (1 files)');
+    expect(repository).toContain('- Frameworks: Fastify');
+    expect(repository).toContain('- Tests: npm test (node:test)');
+    expect(repository).toContain('- Tests live in: test');
+
+    const files = section(user, 'Files');
+    expect(files).toBeDefined();
+    // The shown file, fenced with its language, its final newline not doubled.
+    expect(files).toContain(`src/stats.js\n\`\`\`js\n${context.relevant[0]?.content}\`\`\``);
+    // Listed but not shown: files with a language only (LICENSE has none).
+    expect(files).toContain('Other files exist but are not shown: package.json, test/stats.test.js');
+    expect(files).not.toContain('LICENSE');
+
+    expect(section(user, 'Feedback from the previous attempt')).toContain(FEEDBACK);
+    expect(section(user, 'Answer')).toContain('SEARCH/REPLACE blocks');
+    // Sections come in a fixed order, the answer instruction last.
+    const order = ['## How to work', '## Repository', '## Files', '## Feedback from the previous attempt', '## Answer'].map((h) => user.indexOf(h));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(user.trimEnd().endsWith('Reply with SEARCH/REPLACE blocks that complete the task.')).toBe(true);
+  });
+
+  it('has no Feedback section on a first attempt', () => {
+    const { user } = renderPrompt(templates, { mode, title: TITLE, context });
+    expect(user).not.toContain('Feedback');
+    expect(user).not.toContain('previous attempt');
+    expect(section(user, 'Repository')).toBeDefined();
+    expect(section(user, 'Files')).toBeDefined();
+    expect(section(user, 'Answer')).toBeDefined();
+  });
+
+  it('explains the SEARCH/REPLACE format in the system prompt', () => {
+    const { system } = renderPrompt(templates, { mode, title: TITLE, context });
+    expect(system).toContain('<<<<<<< SEARCH');
+    expect(system).toContain('=======');
+    expect(system).toContain('>>>>>>> REPLACE');
+    expect(system).toMatch(/names the file on the line before/);
+    expect(system).toMatch(/To create a new file, leave SEARCH empty/);
+    expect(system).toMatch(/appear exactly once/);
+    expect(system).toBe(system.trim());
+  });
+});
+
+describe('renderPrompt details', () => {
+  it('gives each mode its own instructions', () => {
+    const users = GENERATION_MODES.map((mode) => renderPrompt(templates, { mode, title: TITLE, context }).user);
+    const headings = users.map((u) => u.split('\n')[0]);
+    expect(new Set(headings).size).toBe(GENERATION_MODES.length);
+    expect(users[GENERATION_MODES.indexOf('BUG_FIXING')]).toContain('root cause');
+    expect(users[GENERATION_MODES.indexOf('REFACTORING')]).toContain('Keep behaviour exactly the same');
+  });
+
+  it('omits the description, frameworks and test dirs when there are none', () => {
+    const { testCommand: _command, testFramework: _framework, ...rest } = context;
+    const bare: RepoContext = { ...rest, frameworks: [], testDirs: [], languages: [] };
+    const { user } = renderPrompt(templates, { mode: 'FEATURE_DEVELOPMENT', title: TITLE, context: bare });
+    expect(user).not.toContain(DESCRIPTION);
+    expect(user).not.toContain('Frameworks:');
+    expect(user).not.toContain('Tests live in:');
+    expect(user).toContain('- Tests: none found');
+    expect(user).toContain('- Languages: unknown');
+    expect(user).not.toMatch(/\n{3,}/);
+  });
+
+  it('includes team standards and lessons when given', () => {
+    const { user } = renderPrompt(templates, {
+      mode: 'FEATURE_DEVELOPMENT',
+      title: TITLE,
+      context,
+      standards: 'Use named exports.',
+      lessons: 'The tests run with --experimental-vm-modules.',
+    });
+    expect(section(user, 'Team standards')).toContain('Use named exports.');
+    expect(section(user, 'Lessons from earlier tasks in this repository')).toContain('--experimental-vm-modules');
+  });
+
+  it('shows file content and feedback verbatim: no HTML escaping, no template expansion', () => {
+    const tricky: RepoContext = {
+      ...context,
+      relevant: [{ path: 'src/page.js', reason: 'test', content: 'const html = "<b>{{title}}</b> & \'x\'";\n' }],
+    };
+    const { user } = renderPrompt(templates, { mode: 'BUG_FIXING', title: 'T', context: tricky, feedback: 'a < b && c > d' });
+    expect(user).toContain('const html = "<b>{{title}}</b> & \'x\'";');
+    expect(user).toContain('a < b && c > d');
+    expect(user).not.toContain('&lt;');
+  });
+
+  it('lists at most 40 omitted files and counts the rest', () => {
+    const many: RepoContext = {
+      ...context,
+      files: Array.from({ length: 45 }, (_, i) => ({ path: `src/f${i}.js`, size: 1, language: 'JavaScript' })),
+      relevant: [],
+    };
+    const { user } = renderPrompt(templates, { mode: 'REFACTORING', title: TITLE, context: many });
+    expect(user).toContain('src/f39.js, and 5 more');
+    expect(user).not.toContain('src/f40.js');
+  });
+});
