@@ -130,6 +130,8 @@ describe('patchbay run', () => {
     [['run', 'Fix it', '--repo', '.', '--id', 'a.b'], /--id a\.b/],
     [['no-such-command'], /unknown command/],
     [['changes', 'bad id'], /is not a task id/],
+    [['service', 'nope'], /no service named nope/],
+    [['up', 'router', 'nope'], /no service named nope/],
   ])('exits 2 on bad input: %j', async (args, message) => {
     const result = await patchbay(args, { NATS_URL: 'nats://127.0.0.1:1' });
     expect(result.exitCode, result.all).toBe(2);
