@@ -55,7 +55,7 @@ export async function demoCommand(pathEnv: string): Promise<number> {
   const base = configFor();
   const root = await mkdtemp(join(tmpdir(), 'patchbay-demo-'));
   out('patchbay demo');
-  const nats = await findNats(base.nats.url, pathEnv);
+  const nats = await findNats(base.nats.url, pathEnv, out);
   if (!nats) {
     out(NO_NATS_HELP);
     await rm(root, { recursive: true, force: true });
