@@ -102,7 +102,7 @@ export const ConfigSchema = z.object({
   breaker: z
     .object({
       /** Consecutive failed model calls that open an endpoint's circuit. */
-      failureThreshold: z.coerce.number().int().min(1).max(1_000).default(5),
+      failureThreshold: z.coerce.number().int().min(1).max(1_000).default(3),
       /** How long an open circuit waits before one probe call may try the endpoint. */
       halfOpenAfterMs: positiveMs.default(30_000),
     })
