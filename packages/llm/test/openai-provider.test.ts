@@ -45,7 +45,10 @@ describe('OpenAI-compatible provider against the scripted server', () => {
 
   it('refuses a wrong key as final, without the key in the message, and an unknown model plainly', async () => {
     const wrong = createOpenAiProvider({ baseUrl: server.url, apiKey: 'sk-wrong-key-0000000000000000000', model: MODEL, timeoutMs: 2_000 });
-    const err = await wrong.chat(ask).catch((e: unknown) => e as Error & { code: string; retryable: boolean });
+    const err = (await wrong.chat(ask).then(
+      () => new Error('expected a refusal'),
+      (e: unknown) => e as Error,
+    )) as Error & { code?: string };
     expect(err).toMatchObject({ code: 'MODEL_API_ERROR', retryable: false });
     expect(err.message).not.toContain('sk-wrong');
     const missing = createOpenAiProvider({ baseUrl: server.url, apiKey: KEY, model: 'nope', timeoutMs: 2_000 });
