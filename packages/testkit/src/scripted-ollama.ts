@@ -22,6 +22,8 @@ export interface ScriptedOllama {
 export interface ScriptedOllamaOptions {
   models?: string[];
   contextLength?: number;
+  /** Context lengths of particular models, for those that differ from contextLength. */
+  contextLengths?: Record<string, number>;
   version?: string;
 }
 
@@ -115,7 +117,7 @@ export async function startScriptedOllama(options: ScriptedOllamaOptions = {}): 
       if (!known(body['model'])) return json(res, 404, { error: `model "${String(body['model'])}" not found` });
       return json(res, 200, {
         details: { family: 'qwen2', parameter_size: '32B' },
-        model_info: { 'general.architecture': 'qwen2', 'qwen2.context_length': contextLength },
+        model_info: { 'general.architecture': 'qwen2', 'qwen2.context_length': options.contextLengths?.[String(body['model'])] ?? contextLength },
         capabilities: ['completion'],
       });
     }

@@ -77,7 +77,8 @@ export function createModelGate(endpoint: string, settings: GateSettings, metric
       { retryAfterMs, ...(cause ? { cause } : {}) },
     );
   };
-  const maxRetries = Math.max(0, ...CALL_REASONS.map((r) => settings.policies[r].maxAttempts - 1));
+  // Each reason has its own cap (checked per failure); together they bound the whole call.
+  const maxRetries = CALL_REASONS.reduce((sum, r) => sum + settings.policies[r].maxAttempts - 1, 0);
 
   return {
     endpoint,
