@@ -1196,6 +1196,14 @@ describe('cancelTask', () => {
     expect(renderReport(next)).toContain('**Failed:** cancelled by alice: wrong repository');
   });
 
+  it('counts the attempt in flight, shown as cancelled in the report', () => {
+    const run = toGenerating();
+    const next = cancelTask(run.state, {}, at(100));
+    expect(next?.attempts).toEqual([{ attempt: 1, files: [], error: { code: 'CANCELLED', message: 'cancelled', retryable: false } }]);
+    expect(next?.outbox.at(-1)?.data).toMatchObject({ attempts: 1, reason: 'cancelled' });
+    expect(renderReport(next as TaskState)).toContain('| 1 | — | — | — | CANCELLED: cancelled |');
+  });
+
   it('does nothing to a task that has already ended', () => {
     const run = toGenerating(submission({ constraints: { maxAttempts: 1 } }));
     run.feed(codegenDone(1));

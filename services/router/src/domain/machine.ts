@@ -547,7 +547,13 @@ export function cancelTask(current: TaskState, request: Pick<TaskCancelRequested
   const d = new Draft(state, now);
   const by = request.requestedBy ? ` by ${request.requestedBy}` : '';
   const message = `cancelled${by}${request.reason ? `: ${request.reason}` : ''}`;
-  fail(d, message, undefined, { code: 'CANCELLED', message, retryable: false });
+  const error = { code: 'CANCELLED', message, retryable: false };
+  // The attempt in flight ends here too; the report shows it as cancelled.
+  if (state.attempt > 0 && ['generating', 'assessing', 'improving'].includes(state.status)) {
+    const record = d.current();
+    if (!record.assessment && !record.error) record.error = error;
+  }
+  fail(d, message, undefined, error);
   return state;
 }
 
