@@ -44,6 +44,11 @@ export interface CodegenDeps {
 
 /** Context windows are asked for in whole kibi-tokens, as Ollama users set them. */
 const roundUp = (n: number) => Math.ceil(n / 1_024) * 1_024;
+/**
+ * The estimate (four characters a token) runs low for code in some tokenizers: size with a
+ * margin, because a window that is too small truncates the prompt without a word.
+ */
+const MARGIN = 1.2;
 
 type Attempt =
   | { ok: true; answer: ChatResult; files: FileChange[]; patch: string }
@@ -89,7 +94,7 @@ export function createCodegenHandler(deps: CodegenDeps): Handler<typeof eventTyp
       { role: 'system' as const, content: system },
       { role: 'user' as const, content: user },
     ];
-    const promptTokens = estimateTokens(system + user);
+    const promptTokens = Math.ceil(estimateTokens(system + user) * MARGIN);
     const needed = promptTokens + settings.answerTokens;
     const window = await deps.provider.contextWindow(model);
     if (window !== undefined && needed > window) {
@@ -128,6 +133,9 @@ export function createCodegenHandler(deps: CodegenDeps): Handler<typeof eventTyp
           { model: answer.model.name, replay: answer.model.replay, tokens: answer.tokens, ms: answer.durationMs, numCtx, truncated: answer.truncated },
           'model answered',
         );
+        if (!answer.model.replay && answer.tokens.prompt + answer.tokens.completion >= numCtx) {
+          ctx.log.warn({ tokens: answer.tokens, numCtx }, 'the prompt and answer filled the whole context window: the server may have cut the prompt');
+        }
         return answer;
       } catch (err) {
         metrics.callDuration.observe({ model, outcome: summarizeError(err).code }, (performance.now() - started) / 1_000);
