@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAiProvider, createProvider } from '@patchbay/llm';
+import { createOpenAiProvider, createProvider, parseRetryAfter, publicEndpoint } from '@patchbay/llm';
 import { type ScriptedOpenAi, startScriptedOpenAi } from '@patchbay/testkit';
 
 const MODEL = 'qwen2.5-coder-32b-instruct';
@@ -76,5 +76,22 @@ describe('OpenAI-compatible provider against the scripted server', () => {
     const p = await createProvider({ provider: 'openai', host: 'http://unused', model: MODEL, openaiBaseUrl: server.url, openaiApiKey: KEY, timeoutMs: 2_000 });
     expect(p.info.provider).toBe('openai');
     expect(p.endpoint).toBe(server.url);
+  });
+});
+
+describe('helpers', () => {
+  it('reads Retry-After as seconds, as an HTTP date, or as retry-after-ms', () => {
+    const h = (entries: Record<string, string>) => new Headers(entries);
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter(h({ 'retry-after': '3' }), now)).toBe(3_000);
+    expect(parseRetryAfter(h({ 'retry-after': 'Thu, 01 Jan 2026 00:00:10 GMT' }), now)).toBe(10_000);
+    expect(parseRetryAfter(h({ 'retry-after-ms': '250', 'retry-after': '3' }), now)).toBe(250);
+    expect(parseRetryAfter(h({ 'retry-after': 'soon' }), now)).toBeUndefined();
+    expect(parseRetryAfter(h({}), now)).toBeUndefined();
+  });
+
+  it('names an endpoint without its credentials', () => {
+    expect(publicEndpoint('https://user:secret@api.example.test/v1/')).toBe('https://api.example.test/v1');
+    expect(publicEndpoint('http://127.0.0.1:11434')).toBe('http://127.0.0.1:11434');
   });
 });
