@@ -185,6 +185,18 @@ describe('loadConfig from the environment', () => {
     expect(loadConfig({ env: { PATCHBAY_OPENAI_API_KEY: 'sk-from-env-1234567' } }).knownSecrets).toEqual(['sk-from-env-1234567']);
   });
 
+  it('loads the example configuration file as documented', () => {
+    const example = new URL('../../../examples/patchbay.example.yaml', import.meta.url).pathname;
+    const config = loadConfig({ env: {}, file: example });
+    expect(config.retry.TIMEOUT).toEqual({ strategy: 'linear', baseDelayMs: 2_000, maxDelayMs: 30_000, jitter: 0.1, maxAttempts: 2 });
+    expect(config.retry.VALIDATION_FAILED.maxAttempts).toBe(3);
+    expect(config.breaker).toEqual({ failureThreshold: 3, halfOpenAfterMs: 30_000 });
+    // The example restates the defaults: it must not drift from them.
+    const defaults = loadConfig({ env: {} });
+    expect(config.retry).toEqual(defaults.retry);
+    expect(config.llm).toEqual(defaults.llm);
+  });
+
   it('treats an empty variable as unset', () => {
     const config = loadConfig({ env: { NATS_URL: '', PATCHBAY_METRICS_PORT: '', PATCHBAY_CONFIG: '' } });
     expect(config.nats.url).toBe('nats://127.0.0.1:4222');
