@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isPatchbayError } from '@patchbay/errors';
+import { cancelCommand } from './commands/cancel.js';
 import { ciFailureCommand } from './commands/ci-failure.js';
 import { demoCommand } from './commands/demo.js';
 import {
@@ -46,6 +47,16 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--no-wait', 'print the task id and return at once')
     .option('--json', 'print the final event as JSON')
     .action((title: string, flags) => finish(runCommand(title, flags)));
+
+  program
+    .command('cancel')
+    .description('stop a task: it ends with task.failed (CANCELLED), and a model call in flight is aborted')
+    .argument('<task-id>')
+    .option('--reason <text>', 'why, for the report')
+    .option('--by <name>', 'who asks (default: nobody named)')
+    .option('--timeout <seconds>', 'how long to wait for the task to end (default 30)')
+    .option('--no-wait', 'return once the request is published')
+    .action((id: string, flags) => finish(cancelCommand(id, flags)));
 
   program
     .command('ci-failure')

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -308,8 +308,15 @@ describe('resolveInside', () => {
     await expect(resolveInside(dir, path)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringContaining('leaves the repository') });
   });
 
-  it.each(['.git/config', '.git', 'src/../.git/hooks/pre-commit', './.git/HEAD', '.', ''])('refuses %j (.git, the root, or empty)', async (path) => {
-    await expect(resolveInside(dir, path)).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+  it.each(['.git/config', '.git', 'src/../.git/hooks/pre-commit', './.git/HEAD', '.', '', 'vendor/lib/.git/config', '.GIT/config'])(
+    'refuses %j (any .git, the root, or empty)',
+    async (path) => {
+      await expect(resolveInside(dir, path)).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+    },
+  );
+
+  it.each(['..foo/bar', 'a/..b', '...', 'src/..hidden.ts', '.gitignore', 'docs/.github/x.md'])('accepts %j, a name that only starts with dots', async (path) => {
+    expect(await resolveInside(dir, path)).toBe(join(await realpath(dir), path));
   });
 
   it('refuses a path through a symlink that points outside the repository', async () => {

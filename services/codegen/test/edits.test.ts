@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Edit, applyEdits, parseEdits } from '@patchbay/codegen';
+import { type Edit, applyEdits, parseEdits, parseStructuredEdits, structuredAnswerSchema } from '@patchbay/codegen';
 
 /** A SEARCH/REPLACE block with configurable marker width and line ending. */
 function block(search: string, replace: string, { width = 7, eol = '\n' } = {}): string {
@@ -94,16 +94,18 @@ describe('parseEdits', () => {
     expect(edits[3]).toEqual({ kind: 'replace', path: 'lib/util.py', search: 'x = 1', replace: 'x = 2' });
   });
 
-  it('turns an empty SEARCH into a whole-file write ending in a newline', () => {
+  // Changed deliberately: an empty SEARCH is a "create" (a new file), no longer a "write" that
+  // silently replaced an existing file whole; applyEdits refuses it on an existing file.
+  it('turns an empty SEARCH into a file creation ending in a newline', () => {
     const answer = ['src/median.js', '<<<<<<< SEARCH', '=======', 'export function median(xs) {', '  return xs[0];', '}', '>>>>>>> REPLACE', ''].join('\n');
     const { edits, errors } = parseEdits(answer);
     expect(errors).toEqual([]);
-    expect(edits).toEqual([{ kind: 'write', path: 'src/median.js', content: 'export function median(xs) {\n  return xs[0];\n}\n' }]);
+    expect(edits).toEqual([{ kind: 'create', path: 'src/median.js', content: 'export function median(xs) {\n  return xs[0];\n}\n' }]);
   });
 
-  it('treats a SEARCH of blank lines only as empty (a write)', () => {
+  it('treats a SEARCH of blank lines only as empty (a creation)', () => {
     const { edits } = parseEdits(['new.txt', '<<<<<<< SEARCH', '   ', '', '=======', 'hello', '>>>>>>> REPLACE'].join('\n'));
-    expect(edits).toEqual([{ kind: 'write', path: 'new.txt', content: 'hello\n' }]);
+    expect(edits).toEqual([{ kind: 'create', path: 'new.txt', content: 'hello\n' }]);
   });
 
   it('reads "FILE: path" followed by a fenced block as a whole-file write', () => {
@@ -223,10 +225,10 @@ describe('applyEdits', () => {
   });
 
   it('reports a SEARCH that is not in the file, quoting its first non-blank line', () => {
-    const result = applyEdits(read, [replace('src/a.js', '\n   function h() {\n  return 9;\n}', 'function h() {}')]);
+    const result = applyEdits(read, [replace('src/a.js', '\n   function h(x, y) {\n  throw new Error(x + y);\n}', 'function h() {}')]);
     expect(result.files.size).toBe(0);
     expect(result.errors).toEqual([
-      'edit 1 (src/a.js): the SEARCH text is not in the file (it starts with "function h() {"); copy the lines exactly as they are now',
+      'edit 1 (src/a.js): the SEARCH text is not in the file (it starts with "function h(x, y) {"); copy the lines exactly as they are now',
     ]);
   });
 
@@ -279,5 +281,159 @@ describe('applyEdits', () => {
     const result = applyEdits(crlf, [replace('f.txt', 'a\nb', 'A\nB')]);
     expect(result.errors).toEqual([]);
     expect(result.files.get('f.txt')).toBe('A\r\nB\r\nc\r\n');
+  });
+});
+
+describe('parseEdits: paths in fence info strings', () => {
+  it.each([
+    ['```js:src/a.js', 'src/a.js'],
+    ['```typescript:packages/x/index.ts', 'packages/x/index.ts'],
+    ['```python title="pkg/mod.py"', 'pkg/mod.py'],
+    ["```ts file=src/b.ts", 'src/b.ts'],
+    ['```c++:src/main.cpp', 'src/main.cpp'],
+  ])('reads %s as %s', (fence, path) => {
+    const { edits, errors } = parseEdits([fence, block('old', 'new'), '```'].join('\n'));
+    expect(errors).toEqual([]);
+    expect(edits.map((e) => e.path)).toEqual([path]);
+  });
+});
+
+describe('applyEdits: matching whole lines, re-indenting, closest match', () => {
+  const read = (files: Record<string, string>) => (path: string) => files[path];
+  const replace = (path: string, search: string, replacement: string): Edit => ({ kind: 'replace', path, search, replace: replacement });
+
+  it('anchors an exact match to whole lines: "b = 1" does not match inside "tab = 1"', () => {
+    const files = { 'x.py': 'tab = 1\nb = 1\n' };
+    const result = applyEdits(read(files), [replace('x.py', 'b = 1', 'b = 2')]);
+    expect(result.errors).toEqual([]);
+    expect(result.files.get('x.py')).toBe('tab = 1\nb = 2\n');
+    expect(result.matches).toEqual([{ path: 'x.py', kind: 'exact' }]);
+  });
+
+  it('does not take a fragment of a line for a match', () => {
+    const files = { 'x.py': 'tab = 1\n' };
+    const result = applyEdits(read(files), [replace('x.py', 'b = 1', 'b = 2')]);
+    expect(result.files.size).toBe(0);
+    expect(result.errors[0]).toMatch(/not in the file/);
+  });
+
+  it('re-indents REPLACE to where the file has the lines (Python stays valid)', () => {
+    const files = { 'm.py': 'class Stats:\n    def median(self, xs):\n        s = sorted(xs)\n        return s[0]\n' };
+    // The model quoted the method at column 0, and its REPLACE keeps its own relative indentation.
+    const search = 'def median(self, xs):\n    s = sorted(xs)\n    return s[0]';
+    const replacement = 'def median(self, xs):\n    s = sorted(xs)\n    n = len(s)\n    if n % 2:\n        return s[n // 2]\n    return (s[n // 2 - 1] + s[n // 2]) / 2';
+    const result = applyEdits(read(files), [replace('m.py', search, replacement)]);
+    expect(result.errors).toEqual([]);
+    expect(result.files.get('m.py')).toBe(
+      'class Stats:\n    def median(self, xs):\n        s = sorted(xs)\n        n = len(s)\n        if n % 2:\n            return s[n // 2]\n        return (s[n // 2 - 1] + s[n // 2]) / 2\n',
+    );
+    expect(result.matches[0]?.kind).toBe('whitespace');
+  });
+
+  it('re-indents towards less indentation too, and with tabs', () => {
+    const files = { 'a.go': 'func f() {\n\tx := 1\n\treturn x\n}\n' };
+    const result = applyEdits(read(files), [replace('a.go', '        x := 1\n        return x', '        x := 2\n        if x > 1 {\n            x++\n        }\n        return x')]);
+    expect(result.errors).toEqual([]);
+    expect(result.files.get('a.go')).toBe('func f() {\n\tx := 2\n\tif x > 1 {\n\t    x++\n\t}\n\treturn x\n}\n');
+  });
+
+  it('takes the closest unique match above the threshold when a line differs a little', () => {
+    const files = {
+      'src/cart.js': 'export function total(items) {\n  let sum = 0;\n  for (const item of items) sum += item.price;\n  return sum;\n}\n\nexport const VAT = 0.2;\n',
+    };
+    // The model misremembered one identifier ("it" for "item").
+    const search = 'export function total(items) {\n  let sum = 0;\n  for (const item of items) sum += it.price;\n  return sum;';
+    const result = applyEdits(read(files), [replace('src/cart.js', search, 'export function total(items) {\n  let sum = 0;\n  for (const item of items) sum += item.price * item.qty;\n  return sum;')]);
+    expect(result.errors).toEqual([]);
+    expect(result.files.get('src/cart.js')).toContain('sum += item.price * item.qty;');
+    expect(result.files.get('src/cart.js')).toContain('export const VAT = 0.2;');
+    expect(result.matches[0]).toMatchObject({ kind: 'fuzzy' });
+    expect(result.matches[0]?.similarity).toBeGreaterThan(0.9);
+    // With fuzzy matching off, the same edit is an error the next attempt can act on.
+    expect(applyEdits(read(files), [replace('src/cart.js', search, 'x')], { fuzzyThreshold: 1 }).errors[0]).toMatch(/not in the file/);
+  });
+
+  it('refuses a closest match that is as close to two places, naming both', () => {
+    const files = { 'a.js': 'function area(r) {\n  return Math.PI * r * r;\n}\nfunction areb(r) {\n  return Math.PI * r * r;\n}\n' };
+    const result = applyEdits(read(files), [replace('a.js', 'function arec(r) {\n  return Math.PI * r * r;\n}', 'x')]);
+    expect(result.files.size).toBe(0);
+    expect(result.errors[0]).toMatch(/about as close to lines 1 and 4; copy the lines exactly/);
+  });
+
+  it('says how close the nearest lines were when they are not close enough', () => {
+    const files = { 'a.js': 'const greeting = "hello world";\nconsole.log(greeting);\n' };
+    const result = applyEdits(read(files), [replace('a.js', 'const greeting = "goodbye moon";\nconsole.info(greeting);', 'x')]);
+    expect(result.errors[0]).toContain('the closest lines (1-2, starting "const greeting = "hello world";") differ too much (similarity 0.73)');
+  });
+
+  it('ignores blank lines the model put around SEARCH', () => {
+    const files = { 'a.txt': 'one\ntwo\nthree\n' };
+    const result = applyEdits(read(files), [replace('a.txt', '\ntwo\n', '\n2\n')]);
+    expect(result.errors).toEqual([]);
+    expect(result.files.get('a.txt')).toBe('one\n2\nthree\n');
+  });
+
+  it('deletes the lines when REPLACE is empty, and keeps a file without a final newline so', () => {
+    const files = { 'a.txt': 'one\ntwo\nthree' };
+    const result = applyEdits(read(files), [replace('a.txt', 'two', '')]);
+    expect(result.files.get('a.txt')).toBe('one\nthree');
+  });
+
+  it('refuses an empty SEARCH on an existing file, saying how to rewrite it whole', () => {
+    const files = { 'src/a.js': 'export const a = 1;\n' };
+    const create: Edit = { kind: 'create', path: 'src/a.js', content: 'export const a = 2;\n' };
+    const result = applyEdits(read(files), [create]);
+    expect(result.files.size).toBe(0);
+    expect(result.errors).toEqual([
+      'edit 1 (src/a.js): the file already exists, and an empty SEARCH only creates new files; quote the lines to change in SEARCH (to rewrite the whole file, give it as "FILE: src/a.js" followed by the complete content in a fenced block)',
+    ]);
+  });
+
+  it('lets an empty SEARCH rewrite an existing file when whole files were asked for, or when the file is empty', () => {
+    const files = { 'src/a.js': 'export const a = 1;\n', 'src/empty.js': '' };
+    const rewrite: Edit = { kind: 'create', path: 'src/a.js', content: 'export const a = 2;\n' };
+    expect(applyEdits(read(files), [rewrite], { allowRewrite: true }).files.get('src/a.js')).toBe('export const a = 2;\n');
+    const fill: Edit = { kind: 'create', path: 'src/empty.js', content: 'x\n' };
+    expect(applyEdits(read(files), [fill]).files.get('src/empty.js')).toBe('x\n');
+  });
+
+  it('lets the explicit whole-file form ("FILE: path" and a fence) rewrite an existing file', () => {
+    const files = { 'src/a.js': 'export const a = 1;\n' };
+    const { edits } = parseEdits(['FILE: src/a.js', '```js', 'export const a = 2;', '```'].join('\n'));
+    const result = applyEdits(read(files), edits);
+    expect(result.errors).toEqual([]);
+    expect(result.files.get('src/a.js')).toBe('export const a = 2;\n');
+  });
+});
+
+describe('structured answers (JSON)', () => {
+  it('has a JSON Schema for the model server, from the zod schema', () => {
+    const schema = structuredAnswerSchema();
+    expect(schema).toMatchObject({ type: 'object', required: ['edits'], properties: { edits: { type: 'array', minItems: 1 } } });
+    expect(schema).not.toHaveProperty('$schema');
+  });
+
+  it('reads edits and creations into the same Edit type as the text format', () => {
+    const answer = JSON.stringify({
+      edits: [
+        { path: 'src/a.js', search: 'const a = 1;', replace: 'const a = 2;' },
+        { path: 'src/new.js', search: '', replace: 'export const n = 1;' },
+      ],
+    });
+    expect(parseStructuredEdits(answer)).toEqual({
+      edits: [
+        { kind: 'replace', path: 'src/a.js', search: 'const a = 1;', replace: 'const a = 2;' },
+        { kind: 'create', path: 'src/new.js', content: 'export const n = 1;\n' },
+      ],
+      errors: [],
+    });
+    // A fence around the JSON is tolerated.
+    expect(parseStructuredEdits(`\`\`\`json\n${answer}\n\`\`\``).edits).toHaveLength(2);
+  });
+
+  it('turns broken JSON and a wrong shape into errors for the next attempt', () => {
+    expect(parseStructuredEdits('{"edits": [').errors[0]).toMatch(/^the answer is not valid JSON/);
+    expect(parseStructuredEdits('{"edits": [{"path": "a"}]}').errors[0]).toMatch(/^the JSON answer does not follow the schema: edits\.0\.search/);
+    expect(parseStructuredEdits('{"edits": []}').errors[0]).toMatch(/edits/);
   });
 });

@@ -1,5 +1,8 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Templates, loadTemplates, renderPrompt } from '@patchbay/codegen';
+import { type Templates, loadTemplates, renderPrompt, withRepoTemplates } from '@patchbay/codegen';
 import { GENERATION_MODES, type GenerationMode, RepoContext } from '@patchbay/contracts';
 
 /** A small repository: one source file shown, the rest only listed. */
@@ -169,5 +172,70 @@ describe('renderPrompt details', () => {
     const { user } = renderPrompt(templates, { mode: 'REFACTORING', title: TITLE, context: many });
     expect(user).toContain('src/f39.js, and 5 more');
     expect(user).not.toContain('src/f40.js');
+  });
+});
+
+describe('renderPrompt: change of strategy, hypothesis, structured output', () => {
+  it('asks for whole files, names the files to start with and shows the hypothesis', async () => {
+    const prompt = renderPrompt(templates, {
+      mode: 'BUG_FIXING',
+      title: TITLE,
+      context,
+      feedback: FEEDBACK,
+      hypothesis: 'median() returns the first element of the sorted list',
+      strategy: 'whole-file',
+      focusFiles: ['src/stats.js', 'test/stats.test.js'],
+    });
+    await expect(prompt.user).toMatchFileSnapshot('./__snapshots__/prompt-BUG_FIXING-whole-file.md');
+    expect(section(prompt.user, "Debugger's hypothesis")).toContain('median() returns the first element of the sorted list');
+    expect(section(prompt.user, 'Change of strategy')).toContain('(start with src/stats.js, test/stats.test.js)');
+    expect(section(prompt.user, 'Answer')).toContain('"FILE: path" followed by its complete content');
+    expect(prompt.system).toContain('FILE: path/to/file.ext');
+    expect(prompt.system).not.toContain('<<<<<<< SEARCH');
+    const order = ['## Feedback from the previous attempt', "## Debugger's hypothesis", '## Change of strategy', '## Answer'].map((h) => prompt.user.indexOf(h));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it('asks for one JSON object when structured output is on', () => {
+    const prompt = renderPrompt(templates, { mode: 'FEATURE_DEVELOPMENT', title: TITLE, context, structured: true });
+    expect(prompt.system).toContain('Answer with one JSON object');
+    expect(prompt.system).not.toContain('<<<<<<< SEARCH');
+    expect(section(prompt.user, 'Answer')).toContain('Reply with one JSON object {"edits"');
+    expect(prompt.user).not.toContain('Reply with SEARCH/REPLACE blocks');
+  });
+});
+
+describe("a repository's own templates", () => {
+  it('replace the bundled mode template, sections and system prompt; a link out of the worktree is ignored', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'patchbay-templates-'));
+    const outside = await mkdtemp(join(tmpdir(), 'patchbay-outside-'));
+    try {
+      await mkdir(join(dir, '.patchbay/templates'), { recursive: true });
+      await writeFile(join(dir, '.patchbay/templates/BUG_FIXING.md'), '# Our bug process\n\n{{title}}\n{{> sections}}');
+      await writeFile(join(dir, '.patchbay/templates/sections.md'), '\n## Files\n{{#files}}\n{{path}}\n{{/files}}\n\n## Answer\nBlocks, please.\n');
+      await writeFile(join(outside, 'system.md'), 'stolen system prompt');
+      await symlink(join(outside, 'system.md'), join(dir, '.patchbay/templates/system.md'));
+      const { templates: own, overridden } = await withRepoTemplates(templates, dir, 'BUG_FIXING');
+      expect(overridden.sort()).toEqual(['.patchbay/templates/BUG_FIXING.md', '.patchbay/templates/sections.md']);
+      const prompt = renderPrompt(own, { mode: 'BUG_FIXING', title: TITLE, context });
+      expect(prompt.user).toBe(`# Our bug process\n\n${TITLE}\n\n## Files\nsrc/stats.js\n\n## Answer\nBlocks, please.`);
+      expect(prompt.system).toBe(renderPrompt(templates, { mode: 'BUG_FIXING', title: TITLE, context }).system);
+      // Other modes keep the bundled template.
+      expect(renderPrompt(own, { mode: 'TESTING', title: TITLE, context }).user).toMatch(/^# Task: write tests/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('are not needed: without .patchbay/templates the bundled ones are used', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'patchbay-templates-'));
+    try {
+      const { templates: same, overridden } = await withRepoTemplates(templates, dir, 'REFACTORING');
+      expect(overridden).toEqual([]);
+      expect(same).toEqual(templates);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
