@@ -7,7 +7,9 @@ import {
   TaskCompleted,
   TaskEscalated,
   TaskFailed,
+  TaskFeedback,
   TaskProgress,
+  TaskReopened,
   TaskStage,
   TaskSubmitted,
 } from './task.js';
@@ -24,6 +26,7 @@ import {
   DeliveryRequested,
   FeedbackCompleted,
   FeedbackRequested,
+  LearningRequested,
   StageFailed,
 } from './work.js';
 
@@ -31,6 +34,7 @@ import {
 export const eventTypes = {
   taskSubmitted: 'dev.patchbay.task.submitted.v1',
   ciFailure: 'dev.patchbay.ci.failure.v1',
+  taskFeedback: 'dev.patchbay.task.feedback.v1',
   taskAccepted: 'dev.patchbay.task.accepted.v1',
   taskStage: 'dev.patchbay.task.stage.v1',
   taskProgress: 'dev.patchbay.task.progress.v1',
@@ -38,6 +42,7 @@ export const eventTypes = {
   taskEscalated: 'dev.patchbay.task.escalated.v1',
   taskCompleted: 'dev.patchbay.task.completed.v1',
   taskFailed: 'dev.patchbay.task.failed.v1',
+  taskReopened: 'dev.patchbay.task.reopened.v1',
   contextRequested: 'dev.patchbay.context.requested.v1',
   contextCompleted: 'dev.patchbay.context.completed.v1',
   codegenRequested: 'dev.patchbay.codegen.requested.v1',
@@ -46,6 +51,7 @@ export const eventTypes = {
   assessmentCompleted: 'dev.patchbay.assessment.completed.v1',
   feedbackRequested: 'dev.patchbay.feedback.requested.v1',
   feedbackCompleted: 'dev.patchbay.feedback.completed.v1',
+  learningRequested: 'dev.patchbay.learning.requested.v1',
   debugRequested: 'dev.patchbay.debug.requested.v1',
   debugCompleted: 'dev.patchbay.debug.completed.v1',
   deliveryRequested: 'dev.patchbay.delivery.requested.v1',
@@ -60,6 +66,7 @@ export const eventTypes = {
 export const eventSchemas = {
   [eventTypes.taskSubmitted]: TaskSubmitted,
   [eventTypes.ciFailure]: CiFailure,
+  [eventTypes.taskFeedback]: TaskFeedback,
   [eventTypes.taskAccepted]: TaskAccepted,
   [eventTypes.taskStage]: TaskStage,
   [eventTypes.taskProgress]: TaskProgress,
@@ -67,6 +74,7 @@ export const eventSchemas = {
   [eventTypes.taskEscalated]: TaskEscalated,
   [eventTypes.taskCompleted]: TaskCompleted,
   [eventTypes.taskFailed]: TaskFailed,
+  [eventTypes.taskReopened]: TaskReopened,
   [eventTypes.contextRequested]: ContextRequested,
   [eventTypes.contextCompleted]: ContextCompleted,
   [eventTypes.codegenRequested]: CodegenRequested,
@@ -75,6 +83,7 @@ export const eventSchemas = {
   [eventTypes.assessmentCompleted]: AssessmentCompleted,
   [eventTypes.feedbackRequested]: FeedbackRequested,
   [eventTypes.feedbackCompleted]: FeedbackCompleted,
+  [eventTypes.learningRequested]: LearningRequested,
   [eventTypes.debugRequested]: DebugRequested,
   [eventTypes.debugCompleted]: DebugCompleted,
   [eventTypes.deliveryRequested]: DeliveryRequested,
@@ -93,6 +102,7 @@ export type EventData<T extends EventType> = z.output<(typeof eventSchemas)[T]>;
 export const publicEventTypes = [
   eventTypes.taskSubmitted,
   eventTypes.ciFailure,
+  eventTypes.taskFeedback,
   eventTypes.taskAccepted,
   eventTypes.taskStage,
   eventTypes.taskProgress,
@@ -100,6 +110,7 @@ export const publicEventTypes = [
   eventTypes.taskEscalated,
   eventTypes.taskCompleted,
   eventTypes.taskFailed,
+  eventTypes.taskReopened,
   eventTypes.boardEntry,
   eventTypes.changeRecorded,
   eventTypes.debugEntry,

@@ -39,6 +39,8 @@ export const subjects = {
   taskSubmit: 'patchbay.tasks.submit',
   /** Public: a CI pipeline reports a failure (dev.patchbay.ci.failure.v1). */
   ciFailure: 'patchbay.ci.failure',
+  /** Public: a person's review of a task's result; re-opens a completed task (dev.patchbay.task.feedback.v1). */
+  taskFeedback: 'patchbay.tasks.feedback',
   /** Public: every lifecycle and progress event of one task. */
   taskEvents: (taskId: string) => `patchbay.tasks.${token(taskId, 'task id')}.events`,
   /** Public: escalations for the pm and security agents. */
@@ -85,11 +87,11 @@ export interface StreamSpec {
 export const streams = {
   intake: {
     name: 'PATCHBAY_INTAKE',
-    subjects: [subjects.taskSubmit, subjects.ciFailure],
+    subjects: [subjects.taskSubmit, subjects.ciFailure, subjects.taskFeedback],
     retention: 'workqueue',
     maxAgeMs: 7 * DAY_MS,
     duplicateWindowMs: 10 * 60 * 1000,
-    description: 'Tasks and CI failures waiting for the router',
+    description: 'Tasks, CI failures and review feedback waiting for the router',
   },
   work: {
     name: 'PATCHBAY_WORK',
@@ -152,6 +154,10 @@ export const buckets = {
   tasks: 'patchbay-tasks',
   /** Object store for payloads too large for messages: contexts, diffs, outputs, reports. */
   artifacts: 'patchbay-artifacts',
+  /** Analyser results keyed by (tool and version, configuration, file blob hash). */
+  analysisCache: 'patchbay-analysis-cache',
+  /** What the feedback processor learned per repository: recurring failures and what fixed them. */
+  lessons: 'patchbay-lessons',
 } as const;
 
 export interface ConsumerSpec {

@@ -5,6 +5,7 @@ export { followStream, readStream, type FollowHandle, type StoredEvent } from '.
 export { keepAlive, startConsuming, type ConsumeLoop, type ConsumeOptions } from './consume.js';
 export { deadLetter } from './dead-letter.js';
 export { openArtifacts, type Artifacts } from './artifacts.js';
+export { memoryCache, openAnalysisCache, type KeyValueCache } from './analysis-cache.js';
 export { openStateStore, type Decision, type StateStore, type Versioned } from './state-store.js';
 export { openBoard, subjectForEntry, type Board } from './board.js';
 export { openChangesLog, openDebugLog, type ChangesLog, type DebugLog } from './task-logs.js';

@@ -1,4 +1,5 @@
 import { openStateStore } from '@patchbay/bus';
+import { loadQualityConfig } from '@patchbay/config';
 import { buckets } from '@patchbay/contracts';
 import type { ServiceDefinition } from '@patchbay/runtime';
 import { TaskState } from './domain/task-state.js';
@@ -12,7 +13,11 @@ export const routerService: ServiceDefinition = {
     return createRouterHandlers({
       tasks,
       artifacts,
-      defaults: { maxAttempts: config.pipeline.maxAttempts, qualityThreshold: config.pipeline.qualityThreshold },
+      defaults: {
+        maxAttempts: config.pipeline.maxAttempts,
+        // PATCHBAY_QUALITY_THRESHOLD when set, else config/agent_config.yaml's quality.threshold.
+        qualityThreshold: config.pipeline.qualityThreshold ?? loadQualityConfig(config.quality.configDir).quality.threshold,
+      },
     });
   },
 };
