@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isPatchbayError } from '@patchbay/errors';
+import { analyzeCommand } from './commands/analyze.js';
 import { ciFailureCommand } from './commands/ci-failure.js';
 import { demoCommand } from './commands/demo.js';
 import {
@@ -61,6 +62,16 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--follow', 'show the task live until it ends')
     .option('--timeout <seconds>', 'with --follow, stop waiting after this long')
     .action((flags) => finish(ciFailureCommand(flags)));
+
+  program
+    .command('analyze')
+    .description('assess code outside a task: real analysers, seven scored dimensions, findings (exit 0 passes, 1 does not, 2 bad arguments)')
+    .argument('<path|->', 'a file or directory, or - to read code from stdin (with --lang)')
+    .option('--lang <language>', 'the language (needed for stdin): typescript, javascript, python, shell, go, rust, java, ruby')
+    .option('--type <types>', 'only these analysis types: security, performance, quality, compatibility (comma-separated)')
+    .option('--threshold <score>', 'score to reach, 0..1 (default: quality.threshold of config/agent_config.yaml)')
+    .option('--json', 'print the result as JSON')
+    .action((target: string, flags) => finish(analyzeCommand(target, flags)));
 
   program
     .command('up')

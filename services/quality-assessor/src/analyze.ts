@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import type { KeyValueCache } from '@patchbay/bus';
@@ -112,6 +112,7 @@ const SYNTAX_RULES = /^(?:syntax-error|syntax|parse-error|TS1\d{3})$/;
 export async function analyzeTree(options: AnalyzeOptions): Promise<AnalysisReport> {
   const { config, dir } = options;
   const blobs = await listBlobs(dir);
+  await mkdir(join(options.scratch, 'tmp'), { recursive: true });
   const settings = (language: string) => config.languages[language];
   const notices: string[] = [];
   let isolated = true;

@@ -71,41 +71,41 @@ function jsRules(input: ChecklistInput): RawFinding[] {
     if (node.type === 'call_expression') {
       const callee = calleeText(node);
       if (c.noPrint && !input.isTest && !input.printAllowed && /^console\.(?:log|info|debug|warn|error|trace|dir|table)$/.test(callee)) {
-        out.push(rule(node, input, 'checklist/no-console', 'maintainability', 'warning', `${callee}() in library code: use the project's logger`));
+        out.push(rule(node, input, 'no-console', 'maintainability', 'warning', `${callee}() in library code: use the project's logger`));
       }
       if (c.importsAtTop && callee === 'require' && enclosingFunction(node)) {
-        out.push(rule(node, input, 'checklist/import-not-at-top', 'readability', 'info', 'require() inside a function: import modules at the top of the file'));
+        out.push(rule(node, input, 'import-not-at-top', 'readability', 'info', 'require() inside a function: import modules at the top of the file'));
       }
       if (c.errorHandling && /\.catch$/.test(callee)) {
         const handler = field(node, 'arguments')?.namedChildren[0];
         const body = handler && (handler.type === 'arrow_function' || handler.type === 'function_expression') ? field(handler, 'body') : null;
         if (body?.type === 'statement_block' && body.namedChildren.length === 0) {
-          out.push(rule(node, input, 'checklist/swallowed-error', 'correctness', 'warning', '.catch() with an empty handler hides failures: handle the error or let it propagate'));
+          out.push(rule(node, input, 'swallowed-error', 'correctness', 'warning', '.catch() with an empty handler hides failures: handle the error or let it propagate'));
         }
       }
       const fn = enclosingFunction(node);
       if (fn && isAsyncFunction(fn) && JS_SYNC_IO.test(callee)) {
-        out.push(rule(node, input, 'checklist/blocking-call-in-async', 'performance', 'warning', `${callee}() blocks the event loop inside an async function: use the promise API`, 'performance'));
+        out.push(rule(node, input, 'blocking-call-in-async', 'performance', 'warning', `${callee}() blocks the event loop inside an async function: use the promise API`, 'performance'));
       }
     } else if (node.type === 'catch_clause' && c.errorHandling) {
       const body = field(node, 'body');
       if (body && body.namedChildren.length === 0) {
-        out.push(rule(node, input, 'checklist/empty-catch', 'correctness', 'warning', 'empty catch block hides failures: handle the error, log it with context, or rethrow'));
+        out.push(rule(node, input, 'empty-catch', 'correctness', 'warning', 'empty catch block hides failures: handle the error, log it with context, or rethrow'));
       }
     } else if (node.type === 'new_expression' && c.errorHandling && /^(?:Error|TypeError|RangeError)$/.test(field(node, 'constructor')?.text ?? '')) {
       const args = field(node, 'arguments');
       if (args && args.namedChildren.length === 0 && node.parent?.type === 'throw_statement') {
-        out.push(rule(node, input, 'checklist/error-without-message', 'correctness', 'info', 'an error thrown without a message: say what went wrong and with which value'));
+        out.push(rule(node, input, 'error-without-message', 'correctness', 'info', 'an error thrown without a message: say what went wrong and with which value'));
       }
     } else if (node.type === 'predefined_type' && node.text === 'any' && c.typeHints && input.language === 'typescript') {
-      out.push(rule(node, input, 'checklist/no-explicit-any', 'maintainability', 'warning', 'explicit `any` turns off type checking: use a precise type or `unknown`'));
+      out.push(rule(node, input, 'no-explicit-any', 'maintainability', 'warning', 'explicit `any` turns off type checking: use a precise type or `unknown`'));
     } else if (node.type === 'export_statement' && c.docs && !input.isTest) {
       const decl = field(node, 'declaration');
       if (decl && /^(?:function_declaration|class_declaration|generator_function_declaration|abstract_class_declaration)$/.test(decl.type)) {
         const prev = node.previousSibling;
         if (!(prev?.type === 'comment' && prev.endPosition.row >= node.startPosition.row - 1)) {
           const name = field(decl, 'name')?.text ?? 'declaration';
-          out.push(rule(node, input, 'checklist/undocumented-export', 'documentation', 'info', `exported ${name} has no doc comment: say what it does and returns`));
+          out.push(rule(node, input, 'undocumented-export', 'documentation', 'info', `exported ${name} has no doc comment: say what it does and returns`));
         }
       }
     }
@@ -120,7 +120,7 @@ function pythonRules(input: ChecklistInput): RawFinding[] {
   for (const top of input.root.namedChildren) {
     if (!top) continue;
     if (top.type === 'import_statement' || top.type === 'import_from_statement' || top.type === 'future_import_statement') {
-      if (seenCode && c.importsAtTop) out.push(rule(top, input, 'checklist/import-not-at-top', 'readability', 'warning', 'import after other code: keep imports at the top of the file'));
+      if (seenCode && c.importsAtTop) out.push(rule(top, input, 'import-not-at-top', 'readability', 'warning', 'import after other code: keep imports at the top of the file'));
       continue;
     }
     const docstring = top.type === 'expression_statement' && top.namedChildren[0]?.type === 'string';
@@ -133,17 +133,17 @@ function pythonRules(input: ChecklistInput): RawFinding[] {
       case 'import_statement':
       case 'import_from_statement':
         if (c.importsAtTop && ancestor(node, ['function_definition'])) {
-          out.push(rule(node, input, 'checklist/import-not-at-top', 'readability', 'warning', 'import inside a function: imports go at the top of the file'));
+          out.push(rule(node, input, 'import-not-at-top', 'readability', 'warning', 'import inside a function: imports go at the top of the file'));
         }
         break;
       case 'call': {
         const callee = calleeText(node);
         if (c.noPrint && callee === 'print' && !input.isTest && !input.printAllowed) {
-          out.push(rule(node, input, 'checklist/no-print', 'maintainability', 'warning', 'print() in library code: use logging (logger = logging.getLogger(__name__))'));
+          out.push(rule(node, input, 'no-print', 'maintainability', 'warning', 'print() in library code: use logging (logger = logging.getLogger(__name__))'));
         }
         const fn = enclosingFunction(node);
         if (fn && isAsyncFunction(fn) && PY_BLOCKING.test(callee)) {
-          out.push(rule(node, input, 'checklist/blocking-call-in-async', 'performance', 'warning', `${callee}() blocks the event loop inside async def: use an async client or asyncio.sleep / run_in_executor`, 'performance'));
+          out.push(rule(node, input, 'blocking-call-in-async', 'performance', 'warning', `${callee}() blocks the event loop inside async def: use an async client or asyncio.sleep / run_in_executor`, 'performance'));
         }
         break;
       }
@@ -151,9 +151,9 @@ function pythonRules(input: ChecklistInput): RawFinding[] {
         if (!c.errorHandling) break;
         const typed = node.namedChildren.some((n) => n !== null && n.type !== 'block' && n.type !== 'comment');
         const block = node.namedChildren.find((n) => n?.type === 'block');
-        if (!typed) out.push(rule(node, input, 'checklist/bare-except', 'correctness', 'warning', 'bare except: catches SystemExit and KeyboardInterrupt too; catch the exceptions you expect'));
+        if (!typed) out.push(rule(node, input, 'bare-except', 'correctness', 'warning', 'bare except: catches SystemExit and KeyboardInterrupt too; catch the exceptions you expect'));
         else if (block && block.namedChildren.every((s) => s?.type === 'pass_statement' || s?.type === 'comment')) {
-          out.push(rule(node, input, 'checklist/swallowed-exception', 'correctness', 'warning', 'exception caught and ignored: handle it, log it with context, or let it propagate'));
+          out.push(rule(node, input, 'swallowed-exception', 'correctness', 'warning', 'exception caught and ignored: handle it, log it with context, or let it propagate'));
         }
         break;
       }
@@ -165,13 +165,13 @@ function pythonRules(input: ChecklistInput): RawFinding[] {
           const noReturn = !field(node, 'return_type') && name !== '__init__';
           if (untyped.length > 0 || noReturn) {
             const what = [untyped.length > 0 ? `parameters ${untyped.map((p) => (p?.type === 'identifier' ? p.text : field(p as Node, 'name')?.text)).join(', ')}` : '', noReturn ? 'the return type' : ''].filter(Boolean).join(' and ');
-            out.push(rule(node, input, 'checklist/type-hints', 'maintainability', 'warning', `${name}() lacks type hints for ${what}`));
+            out.push(rule(node, input, 'type-hints', 'maintainability', 'warning', `${name}() lacks type hints for ${what}`));
           }
         }
         if (c.docs && !input.isTest && !name.startsWith('_') && node.parent?.type === 'module') {
           const first = field(node, 'body')?.namedChildren[0];
           if (!(first?.type === 'expression_statement' && first.namedChildren[0]?.type === 'string')) {
-            out.push(rule(node, input, 'checklist/missing-docstring', 'documentation', 'info', `public function ${name}() has no docstring`));
+            out.push(rule(node, input, 'missing-docstring', 'documentation', 'info', `public function ${name}() has no docstring`));
           }
         }
         break;
@@ -179,7 +179,7 @@ function pythonRules(input: ChecklistInput): RawFinding[] {
       case 'raise_statement': {
         const call = node.namedChildren[0];
         if (c.errorHandling && call?.type === 'call' && /^(?:Exception|ValueError|RuntimeError)$/.test(calleeText(call)) && (field(call, 'arguments')?.namedChildren.length ?? 0) === 0) {
-          out.push(rule(node, input, 'checklist/error-without-message', 'correctness', 'info', 'an exception raised without a message: say what went wrong and with which value'));
+          out.push(rule(node, input, 'error-without-message', 'correctness', 'info', 'an exception raised without a message: say what went wrong and with which value'));
         }
         break;
       }

@@ -26,13 +26,14 @@ const round = (n: number) => Math.round(n * 1_000) / 1_000;
  * mean. An attempt passes when its tests pass, the score reaches the threshold, no
  * dimension is under its minimum, and no "must not drop" dimension gained a finding.
  */
-export function scoreAttempt(tests: TestOutcome, charged: readonly Finding[], quality: QualityConfig['quality'], threshold: number): Scored {
+export function scoreAttempt(tests: TestOutcome | null, charged: readonly Finding[], quality: QualityConfig['quality'], threshold: number): Scored {
   const penalty: Record<QualityDimension, number> = Object.fromEntries(QUALITY_DIMENSIONS.map((d) => [d, 0])) as Record<QualityDimension, number>;
   for (const f of charged) penalty[f.dimension] += quality.penalties[f.severity];
 
-  const counted = (tests.passed ?? 0) + (tests.failed ?? 0);
-  const testShare = !tests.ran ? 1 : tests.timedOut ? 0 : counted > 0 ? (tests.passed ?? 0) / counted : tests.exitCode === 0 ? 1 : 0;
-  const testsExist = !tests.ran ? 0.5 : counted > 0 || tests.exitCode === 0 ? 1 : 0.5;
+  // null: code assessed on its own (`patchbay analyze`), with no test run to judge.
+  const counted = (tests?.passed ?? 0) + (tests?.failed ?? 0);
+  const testShare = !tests?.ran ? 1 : tests.timedOut ? 0 : counted > 0 ? (tests.passed ?? 0) / counted : tests.exitCode === 0 ? 1 : 0;
+  const testsExist = tests === null ? 1 : !tests.ran ? 0.5 : counted > 0 || tests.exitCode === 0 ? 1 : 0.5;
 
   const scores = {} as Required<Scores>;
   for (const d of QUALITY_DIMENSIONS) {
@@ -50,8 +51,8 @@ export function scoreAttempt(tests: TestOutcome, charged: readonly Finding[], qu
   const score = round(weight > 0 ? total / weight : 0);
 
   const reasons: string[] = [];
-  if (tests.ran && tests.timedOut) reasons.push('the tests timed out');
-  else if (tests.ran && tests.exitCode !== 0) reasons.push(counted > 0 ? `${tests.failed ?? 0} of ${counted} tests failed` : `the tests exited with code ${String(tests.exitCode)}`);
+  if (tests?.ran && tests.timedOut) reasons.push('the tests timed out');
+  else if (tests?.ran && tests.exitCode !== 0) reasons.push(counted > 0 ? `${tests.failed ?? 0} of ${counted} tests failed` : `the tests exited with code ${String(tests.exitCode)}`);
   if (score < threshold) reasons.push(`score ${score.toFixed(2)} is below the threshold ${threshold}`);
   for (const [d, min] of Object.entries(quality.minimums) as Array<[QualityDimension, number]>) {
     if (scores[d] < min) reasons.push(`${d} ${scores[d].toFixed(2)} is below its minimum ${min}`);
