@@ -10,4 +10,4 @@ export { openStateStore, type Decision, type StateStore, type Versioned } from '
 export { openBoard, subjectForEntry, type Board } from './board.js';
 export { openChangesLog, openDebugLog, type ChangesLog, type DebugLog } from './task-logs.js';
 export type { JsMsg } from '@nats-io/jetstream';
-export { followTask, isTerminal, newTaskId, readTaskEvents, reportCiFailure, submitTask, type SubmitOptions } from './task-client.js';
+export { followTask, isTerminal, newTaskId, readTaskEvents, reportCiFailure, submitFeedback, submitTask, type SubmitOptions } from './task-client.js';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type AnyCloudEvent,
   type CiFailure,
+  type TaskFeedback,
   type TaskSubmitted,
   createEvent,
   eventTypes,
@@ -44,6 +45,14 @@ export async function reportCiFailure(bus: Bus, failure: CiFailure, options: Sub
   const id = options.id ?? newTaskId();
   const event = createEvent(eventTypes.ciFailure, failure, { id, source: options.source, subject: id });
   await publishEvent(bus, subjects.ciFailure, event, { msgId: id });
+  return id;
+}
+
+/** Publishes a person's review of a task; the router re-opens the task if it completed. */
+export async function submitFeedback(bus: Bus, feedback: TaskFeedback, options: SubmitOptions): Promise<string> {
+  const id = options.id ?? `fb-${feedback.taskId}-${randomBytes(6).toString('hex')}`;
+  const event = createEvent(eventTypes.taskFeedback, feedback, { id, source: options.source, subject: feedback.taskId });
+  await publishEvent(bus, subjects.taskFeedback, event, { msgId: id });
   return id;
 }
 

@@ -3,6 +3,7 @@ import { isPatchbayError } from '@patchbay/errors';
 import { analyzeCommand } from './commands/analyze.js';
 import { ciFailureCommand } from './commands/ci-failure.js';
 import { demoCommand } from './commands/demo.js';
+import { feedbackCommand } from './commands/feedback.js';
 import {
   boardCommand,
   changesCommand,
@@ -62,6 +63,17 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--follow', 'show the task live until it ends')
     .option('--timeout <seconds>', 'with --follow, stop waiting after this long')
     .action((flags) => finish(ciFailureCommand(flags)));
+
+  program
+    .command('feedback')
+    .description("review a completed task: it re-opens for another attempt on its branch (a new commit on patchbay/<task-id>)")
+    .argument('<task-id>')
+    .argument('<text>', 'what should change, e.g. "use the logger instead of console.log"')
+    .option('--author <name>', 'who asks')
+    .option('--follow', 'show the task live until it ends again, then its report')
+    .option('--timeout <seconds>', 'with --follow, stop waiting after this long (default 1800)')
+    .option('--json', 'with --follow, print the final event as JSON')
+    .action((id: string, text: string, flags) => finish(feedbackCommand(id, text, flags)));
 
   program
     .command('analyze')

@@ -140,6 +140,8 @@ describe('loadConfig from the environment', () => {
       PATCHBAY_TEST_TIMEOUT_MS: '11',
       PATCHBAY_CONCURRENCY: '13',
       PATCHBAY_SANDBOX_PASS_ENV: 'ONLY_THIS',
+      PATCHBAY_SANDBOX_ISOLATION: 'require',
+      PATCHBAY_QUALITY_CONFIG_DIR: '/etc/patchbay',
     };
     expect(Object.keys(ENV_SETTINGS).sort()).toEqual(Object.keys(samples).sort());
     const defaults = loadConfig({ env: {} }) as unknown as Record<string, unknown>;

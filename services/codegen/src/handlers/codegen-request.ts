@@ -39,6 +39,7 @@ export function createCodegenHandler(deps: CodegenDeps): Handler<typeof eventTyp
       description: req.description,
       context,
       feedback: req.feedback,
+      lessons: req.lessons,
     });
     const messages = [
       { role: 'system' as const, content: prompt.system },
