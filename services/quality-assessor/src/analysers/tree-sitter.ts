@@ -3,7 +3,7 @@ import { Language, type Node, Parser, type Tree } from 'web-tree-sitter';
 import { checklist } from '../domain/checklist.js';
 import type { RawFinding } from '../domain/findings.js';
 import { GRAMMARS } from '../domain/languages.js';
-import { lineOf, walk } from '../domain/syntax-tree.js';
+import { lineOf } from '../domain/syntax-tree.js';
 import type { Analyser, AnalyserContext, SourceFile } from './types.js';
 import picomatch from 'picomatch';
 import { packageVersion } from './package-version.js';
@@ -52,7 +52,11 @@ const COMPILER_CHECKED = new Set(['javascript', 'typescript', 'python']);
 function syntaxErrors(root: Node, file: string): RawFinding[] {
   if (!root.hasError) return [];
   const out: RawFinding[] = [];
-  for (const node of walk(root)) {
+  // Missing tokens are anonymous nodes: walk every child, not only the named ones.
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as Node;
+    if (node.hasError || node.isMissing) for (const child of [...node.children].reverse()) if (child) stack.push(child);
     if (node.isError || node.isMissing) {
       out.push({
         tool: 'tree-sitter',
