@@ -204,13 +204,15 @@ export async function analyzeTree(options: AnalyzeOptions): Promise<AnalysisRepo
       const findings: RawFinding[] = [];
       const misses: SourceFile[] = [];
       let cached = 0;
-      for (const f of mine) {
-        const hit = config.analysers.cache ? await options.cache.get(keyOf(f)) : undefined;
+      // One round trip per file, all at once: a cached re-assessment is bound by these reads.
+      const hits = config.analysers.cache ? await Promise.all(mine.map((f) => options.cache.get(keyOf(f)))) : [];
+      mine.forEach((f, i) => {
+        const hit = hits[i];
         if (Array.isArray(hit)) {
           findings.push(...(hit as RawFinding[]));
           cached += 1;
         } else misses.push(f);
-      }
+      });
       let note: string | undefined;
       let failed = false;
       if (misses.length > 0) {
@@ -219,7 +221,7 @@ export async function analyzeTree(options: AnalyzeOptions): Promise<AnalysisRepo
         failed = result.failed ?? false;
         findings.push(...result.findings);
         if (config.analysers.cache && !failed) {
-          for (const f of misses) await options.cache.set(keyOf(f), result.findings.filter((x) => x.file === f.path));
+          await Promise.all(misses.map((f) => options.cache.set(keyOf(f), result.findings.filter((x) => x.file === f.path))));
         }
       }
       return { run: runOf(failed ? 'failed' : 'ok', { version: probe.version, findings: findings.length, cached, ...(note ? { note: note.slice(0, 500) } : {}) }), findings };
