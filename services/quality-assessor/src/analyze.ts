@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import type { KeyValueCache } from '@patchbay/bus';
 import { type QualityConfig, languageFingerprint } from '@patchbay/config';
 import type { AnalyserRun, AnalysisType, Finding } from '@patchbay/contracts';
+import { withSpan } from '@patchbay/telemetry';
 import type { IsolationMode, SandboxResult } from '@patchbay/workspace';
 import { runSandboxed } from '@patchbay/workspace';
 import { type TouchedLines, isTouched } from './domain/diff.js';
@@ -216,7 +217,7 @@ export async function analyzeTree(options: AnalyzeOptions): Promise<AnalysisRepo
       let note: string | undefined;
       let failed = false;
       if (misses.length > 0) {
-        const result = await analyser.run(misses, ctx);
+        const result = await withSpan('quality.analyser', { 'analyser.name': analyser.name, 'analyser.files': misses.length }, () => analyser.run(misses, ctx));
         note = result.note;
         failed = result.failed ?? false;
         findings.push(...result.findings);
@@ -247,14 +248,16 @@ export async function analyzeTree(options: AnalyzeOptions): Promise<AnalysisRepo
         return { ...hit, durationMs: hit.durationMs };
       }
     }
-    const report = await runTests({
-      command,
-      dir,
-      scratch: options.scratch,
-      junit: config.analysers.junit,
-      run: (c) => sandboxRun(c, options.testTimeoutMs ?? 300_000),
-      redact: options.redact ?? ((t) => t),
-    });
+    const report = await withSpan('tests.run', { 'test.command': command }, () =>
+      runTests({
+        command,
+        dir,
+        scratch: options.scratch,
+        junit: config.analysers.junit,
+        run: (c) => sandboxRun(c, options.testTimeoutMs ?? 300_000),
+        redact: options.redact ?? ((t) => t),
+      }),
+    );
     // A timed-out or cancelled run says nothing reliable about the tree: never cache it.
     if (key && config.analysers.cacheTests && !report.timedOut && !options.signal?.aborted) await options.cache.set(key, report);
     return report;

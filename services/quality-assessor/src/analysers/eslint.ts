@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ESLint, type Linter } from 'eslint';
+import type { ESLint as ESLintClass, Linter } from 'eslint';
 import type { RawFinding } from '../domain/findings.js';
-import { type EslintSettings, ourEslintConfig } from './eslint-config.js';
+import type { EslintSettings } from './eslint-config.js';
 import { packageVersion } from './package-version.js';
 import { type Analyser, type AnalyserContext, type SourceFile, shellQuote } from './types.js';
 
@@ -42,8 +42,14 @@ function toFindings(results: ReadonlyArray<{ filePath: string; messages: Linter.
   );
 }
 
+/** ESLint and its plugins are loaded on first use: most commands of the CLI never need them. */
+let modules: Promise<{ ESLint: typeof ESLintClass; ourEslintConfig: typeof import('./eslint-config.js').ourEslintConfig }> | undefined;
+const load = () =>
+  (modules ??= Promise.all([import('eslint'), import('./eslint-config.js')]).then(([eslint, config]) => ({ ESLint: eslint.ESLint, ourEslintConfig: config.ourEslintConfig })));
+
 /** Ours alone, in process: the config is our code, and linting only reads the files. */
 async function lintInProcess(files: readonly SourceFile[], ctx: AnalyserContext): Promise<RawFinding[]> {
+  const { ESLint, ourEslintConfig } = await load();
   const eslint = new ESLint({ cwd: ctx.dir, overrideConfigFile: true, overrideConfig: ourEslintConfig(settingsFor(ctx)), errorOnUnmatchedPattern: false });
   return toFindings(await eslint.lintFiles(files.map((f) => f.abs)), ctx.dir);
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import ts from 'typescript';
+import type TS from 'typescript';
+import { packageVersion } from './package-version.js';
 import type { RawFinding } from '../domain/findings.js';
 import type { Analyser, AnalyserContext, SourceFile } from './types.js';
 
@@ -21,8 +22,12 @@ function findTsconfig(dir: string, files: readonly SourceFile[]): string | undef
   return undefined;
 }
 
-function compilerOptions(dir: string, files: readonly SourceFile[]): { options: ts.CompilerOptions; note?: string } {
-  const base: ts.CompilerOptions = { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, allowJs: true, jsx: ts.JsxEmit.Preserve };
+/** The compiler is loaded on first use: most commands of the CLI never need it. */
+let compiler: Promise<typeof TS> | undefined;
+const load = () => (compiler ??= import('typescript').then((m) => m.default));
+
+function compilerOptions(ts: typeof TS, dir: string, files: readonly SourceFile[]): { options: TS.CompilerOptions; note?: string } {
+  const base: TS.CompilerOptions = { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, allowJs: true, jsx: ts.JsxEmit.Preserve };
   const path = findTsconfig(dir, files);
   if (!path) return { options: base };
   const read = ts.readConfigFile(path, (p) => ts.sys.readFile(p));
@@ -33,7 +38,7 @@ function compilerOptions(dir: string, files: readonly SourceFile[]): { options: 
   return { options: rest };
 }
 
-const flat = (message: string | ts.DiagnosticMessageChain) => ts.flattenDiagnosticMessageText(message, ' ').replace(/\s+/g, ' ');
+
 
 /**
  * The TypeScript compiler's diagnostics through its API: syntax for JavaScript and
@@ -44,13 +49,15 @@ export const typescriptAnalyser: Analyser = {
   name: 'tsc',
   languages: ['typescript', 'javascript'],
   scope: 'tree',
-  probe: async () => ({ version: `typescript ${ts.version}` }),
+  probe: async () => ({ version: `typescript ${packageVersion('typescript')}` }),
   fingerprint(ctx: AnalyserContext) {
     // Types flow between files: the result depends on every TypeScript file and the tsconfig.
     return [...ctx.blobs].filter(([p]) => /\.(?:[cm]?ts|tsx|json)$/.test(p) && !p.includes('node_modules/')).map(([p, b]) => `${p}:${b}`).sort().join('\n');
   },
   async run(files, ctx) {
-    const { options, note } = compilerOptions(ctx.dir, files);
+    const ts = await load();
+    const flat = (message: string | TS.DiagnosticMessageChain) => ts.flattenDiagnosticMessageText(message, ' ').replace(/\s+/g, ' ');
+    const { options, note } = compilerOptions(ts, ctx.dir, files);
     const hasDeps = existsSync(join(ctx.dir, 'node_modules'));
     const program = ts.createProgram({
       rootNames: files.map((f) => f.abs),
