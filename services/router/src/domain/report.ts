@@ -16,7 +16,8 @@ function findingsSection(a: Assessment): string[] {
   const out: string[] = ['', '## Findings'];
   const charged = a.findings ?? [];
   const total = a.findingsTotal ?? charged.length;
-  out.push('', total === 0 ? 'No findings on the lines the change touched.' : `${total} finding${total === 1 ? '' : 's'} on the lines the change touched${total > 15 ? ' (the first 15)' : ''}:`, '');
+  out.push('', total === 0 ? 'No findings on the lines the change touched.' : `${total} finding${total === 1 ? '' : 's'} on the lines the change touched${total > 15 ? ' (the first 15)' : ''}:`);
+  if (charged.length > 0) out.push('');
   for (const f of charged.slice(0, 15)) {
     out.push(`- ${f.severity} · ${f.dimension} · \`${f.file}${f.line ? `:${f.line}` : ''}\` ${f.tool}/${f.rule}: ${f.message.replace(/\|/g, '\\|').slice(0, 200)}`);
   }
