@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * Makes a fresh clone runnable with only Node.js and npm: installs pnpm if it is
- * missing, installs the workspace, builds it, and installs nats-server where the
- * machine allows (Debian, as root). Fast when nothing changed.
+ * missing, installs the workspace, builds it, and installs nats-server, the analysers
+ * and bubblewrap where the machine allows (Debian, as root). Fast when nothing changed.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -61,13 +61,30 @@ if (run(join(root, 'node_modules', '.bin', 'tsc'), ['-b']).status !== 0) process
 const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
 if (existsSync(bin)) chmodSync(bin, 0o755);
 
-const hasNatsServer = works('nats-server', ['--version']) || existsSync('/usr/sbin/nats-server');
-if (!hasNatsServer) {
+/**
+ * Debian packages the tests and the quality assessor use: nats-server, the analysers
+ * (bandit, pyflakes, shellcheck) and bubblewrap for sandbox isolation. Installed with
+ * apt-get where the machine allows (Debian, as root); otherwise a notice says what degrades.
+ */
+const exists = (...paths) => paths.some((p) => existsSync(p));
+const DEBIAN = [
+  { name: 'nats-server', present: () => works('nats-server', ['--version']) || exists('/usr/sbin/nats-server'), without: 'tests need a nats-server binary, a Docker engine, or NATS_URL' },
+  { name: 'bandit', present: () => works('bandit', ['--version']), without: 'Python security findings from bandit are skipped (the assessor says so)' },
+  { name: 'python3-pyflakes', present: () => works('pyflakes3', ['--version']) || works('pyflakes', ['--version']), without: 'pyflakes findings are skipped (the assessor says so)' },
+  { name: 'shellcheck', present: () => works('shellcheck', ['--version']), without: 'shell scripts get syntax checks only (the assessor says so)' },
+  { name: 'bubblewrap', present: () => works('bwrap', ['--version']), without: 'sandboxed runs are not network-isolated (reports say so)' },
+];
+const missing = DEBIAN.filter((p) => !p.present());
+if (missing.length > 0) {
   const root_ = typeof process.getuid === 'function' && process.getuid() === 0;
+  const names = missing.map((p) => p.name);
   if (root_ && works('apt-get', ['--version'])) {
-    say('nats-server is missing: installing it with apt-get');
-    run('apt-get', ['install', '-y', '-qq', 'nats-server'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } else {
-    say('note: no nats-server binary; tests need one (apt-get install nats-server), a Docker engine, or NATS_URL');
+    say(`installing with apt-get: ${names.join(' ')}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (run('apt-get', ['install', '-y', '-qq', ...names], { env }).status !== 0) {
+      run('apt-get', ['update', '-qq'], { env });
+      run('apt-get', ['install', '-y', '-qq', ...names], { env });
+    }
   }
+  for (const p of DEBIAN.filter((x) => !x.present())) say(`note: ${p.name} is not installed (apt-get install ${p.name}): ${p.without}`);
 }

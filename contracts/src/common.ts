@@ -87,6 +87,44 @@ export const TestRun = z.object({
 });
 export type TestRun = z.infer<typeof TestRun>;
 
+export const SEVERITIES = ['error', 'warning', 'info'] as const;
+export const Severity = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof Severity>;
+
+/** The analysis types of the analyze endpoint; every finding belongs to one. */
+export const ANALYSIS_TYPES = ['security', 'performance', 'quality', 'compatibility'] as const;
+export const AnalysisType = z.enum(ANALYSIS_TYPES);
+export type AnalysisType = z.infer<typeof AnalysisType>;
+
+/** One thing an analyser found, mapped to the dimension it costs. */
+export const Finding = z.object({
+  tool: z.string().max(40).describe('The analyser: tsc, eslint, pyflakes, bandit, shellcheck, tree-sitter, checklist, tests, ...'),
+  rule: z.string().max(160).describe('The rule or diagnostic code, e.g. security/detect-eval-with-expression, B602, SC2086, TS2322'),
+  dimension: QualityDimension,
+  analysis: AnalysisType,
+  severity: Severity,
+  file: z.string().max(500),
+  line: z.number().int().nonnegative().describe('1-based; 0 when the finding is about the whole file'),
+  column: z.number().int().nonnegative().optional(),
+  message: z.string().max(500),
+  touched: z.boolean().describe('On a line the diff added or changed: charged to the attempt'),
+  category: z.string().max(40).optional().describe('Vulnerability class, e.g. sql-injection, command-injection'),
+});
+export type Finding = z.infer<typeof Finding>;
+
+/** How one analyser fared on one assessment. */
+export const AnalyserRun = z.object({
+  name: z.string().max(40),
+  version: z.string().max(200).optional(),
+  status: z.enum(['ok', 'missing', 'failed', 'skipped']),
+  files: z.number().int().nonnegative(),
+  findings: z.number().int().nonnegative(),
+  cached: z.number().int().nonnegative().describe('Files whose result came from the cache'),
+  durationMs: z.number().nonnegative(),
+  note: z.string().max(500).optional(),
+});
+export type AnalyserRun = z.infer<typeof AnalyserRun>;
+
 /** What the assessor found; bounded so it can travel in messages. */
 export const Assessment = z.object({
   attempt: z.number().int().positive(),
@@ -99,5 +137,23 @@ export const Assessment = z.object({
   outputExcerpt: z.string().max(8000).describe('The end of the test output, secrets redacted'),
   outputRef: z.string().optional().describe('Object store name of the full output'),
   isolated: z.boolean().describe('Whether the run was network-isolated'),
+  findings: z
+    .array(Finding)
+    .max(100)
+    .optional()
+    .describe('Findings on lines the diff touched (charged to the attempt), worst first; at most 100'),
+  findingsTotal: z.number().int().nonnegative().optional().describe('Charged findings before the cap'),
+  preexisting: z
+    .object({
+      count: z.number().int().nonnegative(),
+      byDimension: z.partialRecord(QualityDimension, z.number().int().nonnegative()),
+      sample: z.array(Finding).max(20),
+    })
+    .optional()
+    .describe('Findings on lines the diff did not touch: the repository\'s existing debt, not charged'),
+  reasons: z.array(z.string().max(500)).max(20).optional().describe('Why the attempt did not pass, beyond the score'),
+  analysers: z.array(AnalyserRun).max(40).optional(),
+  notices: z.array(z.string().max(500)).max(20).optional().describe('E.g. that the run was not isolated, or an analyser is missing'),
+  findingsRef: z.string().optional().describe('Object store name of every finding, as JSON'),
 });
 export type Assessment = z.infer<typeof Assessment>;

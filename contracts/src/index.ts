@@ -4,6 +4,7 @@ export * from './task.js';
 export * from './work.js';
 export * from './records.js';
 export * from './context.js';
+export * from './learning.js';
 export * from './registry.js';
 export * from './envelope.js';
 export { publicJsonSchemas } from './json-schemas.js';

@@ -41,7 +41,10 @@ export const subjects = {
   ciFailure: 'patchbay.ci.failure',
   /** Public: every lifecycle and progress event of one task. */
   taskEvents: (taskId: string) => `patchbay.tasks.${token(taskId, 'task id')}.events`,
-  /** Public: requests about a running task, e.g. cancel it (dev.patchbay.task.cancel.requested.v1). */
+  /**
+   * Public: requests about one task: cancel it (dev.patchbay.task.cancel.requested.v1), or
+   * a person's review that re-opens a completed task (dev.patchbay.task.feedback.v1).
+   */
   taskControl: (taskId: string) => `patchbay.tasks.${token(taskId, 'task id')}.control`,
   /** Public: escalations for the pm and security agents. */
   escalation: (target: EscalationTargetName) => `patchbay.escalations.${target}`,
@@ -92,7 +95,7 @@ export const streams = {
     retention: 'workqueue',
     maxAgeMs: 7 * DAY_MS,
     duplicateWindowMs: 10 * 60 * 1000,
-    description: 'Tasks, CI failures and task control requests waiting for the router',
+    description: 'Tasks, CI failures and task control requests (cancel, review feedback) waiting for the router',
   },
   work: {
     name: 'PATCHBAY_WORK',
@@ -157,6 +160,10 @@ export const buckets = {
   artifacts: 'patchbay-artifacts',
   /** Per message: how often it waited (nak with a delay) without counting as a failed delivery. */
   deliveryWaits: 'patchbay-delivery-waits',
+  /** Analyser results keyed by (tool and version, configuration, file blob hash). */
+  analysisCache: 'patchbay-analysis-cache',
+  /** What the feedback processor learned per repository: recurring failures and what fixed them. */
+  lessons: 'patchbay-lessons',
 } as const;
 
 export interface ConsumerSpec {

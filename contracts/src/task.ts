@@ -40,6 +40,17 @@ export const CiFailure = z.object({
 });
 export type CiFailure = z.infer<typeof CiFailure>;
 
+/**
+ * Public input on patchbay.tasks.<task-id>.control: a person's review comment on a task's result.
+ * A completed task is re-opened for another attempt that builds on its delivered branch.
+ */
+export const TaskFeedback = z.object({
+  taskId: TaskId,
+  text: z.string().trim().min(1).max(4_000).describe('What the reviewer wants changed'),
+  author: z.string().max(200).optional(),
+});
+export type TaskFeedback = z.infer<typeof TaskFeedback>;
+
 export const RoutingDecision = z.object({
   agent: RouteAgent,
   confidence: z.number().min(0).max(1),
@@ -88,6 +99,18 @@ export type TaskProgress = z.infer<typeof TaskProgress>;
 
 export const TaskAssessed = z.object({ ...lifecycle, assessment: Assessment });
 export type TaskAssessed = z.infer<typeof TaskAssessed>;
+
+/** A completed task was re-opened by a person's feedback; a new terminal event will follow. */
+export const TaskReopened = z.object({
+  ...lifecycle,
+  attempt: z.number().int().positive().describe('The attempt that will address the feedback'),
+  text: z.string().max(4_000),
+  author: z.string().max(200).optional(),
+  branch: z.string().describe('The branch the next commit will land on'),
+  fromCommit: z.string().describe('The delivered commit the next attempt builds on'),
+  maxAttempts: z.number().int().positive(),
+});
+export type TaskReopened = z.infer<typeof TaskReopened>;
 
 export const TaskEscalated = z.object({
   ...lifecycle,

@@ -59,8 +59,7 @@ export const CodegenRequested = z.object({
   focusFiles: z.array(z.string().max(500)).max(50).optional(),
   /** The debugger's hypothesis about the previous failure. */
   hypothesis: z.string().max(2000).optional(),
-  /** Lessons learned in earlier tasks on this repository. */
-  lessons: z.string().max(8000).optional(),
+  lessons: z.string().max(4000).optional().describe('Lessons from earlier tasks in this repository, for the prompt'),
 });
 export type CodegenRequested = z.infer<typeof CodegenRequested>;
 
@@ -81,6 +80,8 @@ export const AssessmentRequested = z.object({
   diffRef: z.string(),
   testCommand: z.string().optional(),
   qualityThreshold: z.number().min(0).max(1),
+  /** The task set the threshold itself: it wins over a repository's own configuration. */
+  thresholdFromTask: z.boolean().optional(),
 });
 export type AssessmentRequested = z.infer<typeof AssessmentRequested>;
 
@@ -96,6 +97,11 @@ export const FeedbackRequested = z.object({
     .array(z.object({ attempt: z.number().int().positive(), feedback: z.string().max(8000), signature: z.string().max(2000) }))
     .max(20)
     .describe('Feedback given to earlier attempts, with the fingerprint of what failed'),
+  repo: RepoRef.optional().describe('The repository, so what recurs can be learned for it'),
+  review: z
+    .object({ text: z.string().max(4_000), author: z.string().max(200).optional() })
+    .optional()
+    .describe("A person's review of the delivered result (USER feedback)"),
 });
 export type FeedbackRequested = z.infer<typeof FeedbackRequested>;
 
@@ -114,6 +120,27 @@ export const FeedbackCompleted = z.object({
   signature: z.string().max(2000).describe('Fingerprint of what failed, to recognise it again'),
 });
 export type FeedbackCompleted = z.infer<typeof FeedbackCompleted>;
+
+/** Sent by the router when a task ends, so the feedback processor learns what recurred and what passed. */
+export const LearningRequested = z.object({
+  ...addressed,
+  repo: RepoRef,
+  outcome: z.enum(['completed', 'failed']),
+  firstAttemptPassed: z.boolean(),
+  /** Lessons that were in this task's prompts. */
+  lessonKeys: z.array(z.string().max(300)).max(20),
+  attempts: z
+    .array(
+      z.object({
+        attempt: z.number().int().positive(),
+        passed: z.boolean(),
+        signature: z.string().max(2000).optional(),
+        feedback: z.string().max(8000).optional(),
+      }),
+    )
+    .max(40),
+});
+export type LearningRequested = z.infer<typeof LearningRequested>;
 
 export const DebugRequested = z.object({
   ...addressed,

@@ -6,8 +6,19 @@ export { keepAlive, startConsuming, type ConsumeLoop, type ConsumeOptions } from
 export { deadLetter } from './dead-letter.js';
 export { openArtifacts, type Artifacts } from './artifacts.js';
 export { openDeliveryWaits, waitKey, type DeliveryWaits } from './delivery-waits.js';
+export { memoryCache, openAnalysisCache, type KeyValueCache } from './analysis-cache.js';
 export { openStateStore, type Decision, type StateStore, type Versioned } from './state-store.js';
 export { openBoard, subjectForEntry, type Board } from './board.js';
 export { openChangesLog, openDebugLog, type ChangesLog, type DebugLog } from './task-logs.js';
 export type { JsMsg } from '@nats-io/jetstream';
-export { cancelTask, followTask, isTerminal, newTaskId, readTaskEvents, reportCiFailure, submitTask, type SubmitOptions } from './task-client.js';
+export {
+  cancelTask,
+  followTask,
+  isTerminal,
+  newTaskId,
+  readTaskEvents,
+  reportCiFailure,
+  submitFeedback,
+  submitTask,
+  type SubmitOptions,
+} from './task-client.js';

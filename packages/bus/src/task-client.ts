@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type AnyCloudEvent,
   type CiFailure,
+  type TaskFeedback,
   type TaskSubmitted,
   createEvent,
   eventTypes,
@@ -56,6 +57,14 @@ export async function cancelTask(bus: Bus, taskId: string, options: { source: st
   );
   await publishEvent(bus, subjects.taskControl(taskId), event, { msgId: event.id });
   return event.id;
+}
+
+/** Publishes a person's review of a task; the router re-opens the task if it completed. */
+export async function submitFeedback(bus: Bus, feedback: TaskFeedback, options: SubmitOptions): Promise<string> {
+  const id = options.id ?? `fb-${feedback.taskId}-${randomBytes(6).toString('hex')}`;
+  const event = createEvent(eventTypes.taskFeedback, feedback, { id, source: options.source, subject: feedback.taskId });
+  await publishEvent(bus, subjects.taskControl(feedback.taskId), event, { msgId: id });
+  return id;
 }
 
 export function isTerminal(event: AnyCloudEvent): boolean {

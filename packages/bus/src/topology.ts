@@ -95,10 +95,16 @@ export async function ensureConsumer(bus: Bus, spec: ConsumerSpec): Promise<void
   }
 }
 
-/** Streams, the task-state bucket and the artifact store, as the registry defines them. */
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Streams, the task-state, analysis-cache and lessons buckets and the artifact store, as the registry defines them. */
 export async function ensureTopology(bus: Bus): Promise<void> {
   for (const spec of Object.values(streams)) await ensureStream(bus, spec);
-  await new Kvm(bus.js).create(buckets.tasks, { history: 10 });
-  await new Kvm(bus.js).create(buckets.deliveryWaits, { history: 1, ttl: streams.work.maxAgeMs });
+  const kvm = new Kvm(bus.js);
+  await kvm.create(buckets.tasks, { history: 10 });
+  await kvm.create(buckets.deliveryWaits, { history: 1, ttl: streams.work.maxAgeMs });
+  // Servers before 2.11 have no per-key TTL: the whole bucket ages out and is capped in size.
+  await kvm.create(buckets.analysisCache, { history: 1, ttl: 30 * DAY_MS, max_bytes: 512 * 1024 * 1024 });
+  await kvm.create(buckets.lessons, { history: 5 });
   await new Objm(bus.js).create(buckets.artifacts, { ttl: nanos(30 * 24 * 60 * 60 * 1000) });
 }

@@ -1,8 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isPatchbayError } from '@patchbay/errors';
+import { analyzeCommand } from './commands/analyze.js';
 import { cancelCommand } from './commands/cancel.js';
 import { ciFailureCommand } from './commands/ci-failure.js';
 import { demoCommand } from './commands/demo.js';
+import { feedbackCommand } from './commands/feedback.js';
 import {
   boardCommand,
   changesCommand,
@@ -72,6 +74,27 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--follow', 'show the task live until it ends')
     .option('--timeout <seconds>', 'with --follow, stop waiting after this long')
     .action((flags) => finish(ciFailureCommand(flags)));
+
+  program
+    .command('feedback')
+    .description("review a completed task: it re-opens for another attempt on its branch (a new commit on patchbay/<task-id>)")
+    .argument('<task-id>')
+    .argument('<text>', 'what should change, e.g. "use the logger instead of console.log"')
+    .option('--author <name>', 'who asks')
+    .option('--follow', 'show the task live until it ends again, then its report')
+    .option('--timeout <seconds>', 'with --follow, stop waiting after this long (default 1800)')
+    .option('--json', 'with --follow, print the final event as JSON')
+    .action((id: string, text: string, flags) => finish(feedbackCommand(id, text, flags)));
+
+  program
+    .command('analyze')
+    .description('assess code outside a task: real analysers, seven scored dimensions, findings (exit 0 passes, 1 does not, 2 bad arguments)')
+    .argument('<path|->', 'a file or directory, or - to read code from stdin (with --lang)')
+    .option('--lang <language>', 'the language (needed for stdin): typescript, javascript, python, shell, go, rust, java, ruby')
+    .option('--type <types>', 'only these analysis types: security, performance, quality, compatibility (comma-separated)')
+    .option('--threshold <score>', 'score to reach, 0..1 (default: quality.threshold of config/agent_config.yaml)')
+    .option('--json', 'print the result as JSON')
+    .action((target: string, flags) => finish(analyzeCommand(target, flags)));
 
   program
     .command('up')

@@ -21,8 +21,13 @@ export function describeEvent(event: AnyCloudEvent): string | null {
       const dims = Object.entries(a.scores)
         .map(([d, v]) => `${d} ${(v ?? 0).toFixed(2)}`)
         .join(', ');
-      return `      scores: ${dims}${a.failingTests.length ? `; failing: ${a.failingTests.slice(0, 3).join('; ')}` : ''}`;
+      const charged = a.findingsTotal ?? a.findings?.length ?? 0;
+      const findings = a.findings ? `; ${charged} finding${charged === 1 ? '' : 's'} on changed lines${a.preexisting?.count ? `, ${a.preexisting.count} pre-existing not charged` : ''}` : '';
+      const gates = a.reasons?.length && !a.passed ? `\n      why: ${a.reasons.join('; ')}` : '';
+      return `      scores: ${dims}${a.failingTests.length ? `; failing: ${a.failingTests.slice(0, 3).join('; ')}` : ''}${findings}${gates}`;
     }
+    case eventTypes.taskReopened:
+      return `↺ re-opened by review${event.data.author ? ` from ${event.data.author}` : ''}: attempt ${event.data.attempt} builds on ${event.data.fromCommit.slice(0, 12)} (${event.data.branch})`;
     case eventTypes.taskEscalated:
       return `↗ escalated to ${event.data.to} (confidence ${event.data.confidence.toFixed(2)}): ${event.data.reason}`;
     case eventTypes.taskCompleted:

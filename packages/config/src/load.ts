@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '@patchbay/errors';
 import { isSecretName, secretValuesFrom } from '@patchbay/secrets';
+import { type Tree, merge } from './merge.js';
 import { type ConfigInput, ConfigSchema, ENV_SETTINGS, type Settings } from './schema.js';
 
 /** Settings plus what the process inherited that others need to know. */
@@ -11,9 +13,13 @@ export type Config = Settings & {
   knownSecrets: readonly string[];
   /** The inherited variables sandboxed commands may see (sandbox.passEnv, minus secrets). */
   sandboxEnv: Readonly<Record<string, string>>;
+  /** Credential files and directories of the real home that an isolated command must not read. */
+  sandboxHide: readonly string[];
 };
 
-type Tree = Record<string, unknown>;
+/** Where tools keep credentials, relative to the home directory. */
+const CREDENTIAL_PATHS = ['.ssh', '.aws', '.azure', '.gnupg', '.docker', '.kube', '.config/gh', '.config/gcloud', '.netrc', '.npmrc', '.pypirc', '.git-credentials', '.cargo/credentials.toml', '.m2/settings.xml'];
+
 
 export interface LoadConfigOptions {
   /** Defaults to process.env: the only place patchbay reads the environment. */
@@ -32,18 +38,6 @@ function setPath(tree: Tree, path: readonly string[], value: unknown): void {
     node = node[key] as Tree;
   }
   node[path[path.length - 1] as string] = value;
-}
-
-function merge(base: Tree, over: Tree): Tree {
-  const out: Tree = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const prev = out[key];
-    out[key] =
-      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof prev === 'object' && prev !== null
-        ? merge(prev as Tree, value as Tree)
-        : value;
-  }
-  return out;
 }
 
 function envNameFor(path: readonly PropertyKey[]): string | undefined {
@@ -107,5 +101,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const apiKey = result.data.llm.openaiApiKey;
   const knownSecrets = secretValuesFrom(env);
   if (apiKey !== undefined && !knownSecrets.includes(apiKey)) knownSecrets.push(apiKey);
-  return { ...result.data, knownSecrets, sandboxEnv };
+  const home = env['HOME'];
+  const sandboxHide = home && home !== '/' ? CREDENTIAL_PATHS.map((p) => join(home, p)).filter((p) => existsSync(p)) : [];
+  return { ...result.data, knownSecrets, sandboxEnv, sandboxHide };
 }

@@ -84,7 +84,8 @@ export const ConfigSchema = z.object({
   pipeline: z
     .object({
       maxAttempts: z.coerce.number().int().min(1).max(20).default(3),
-      qualityThreshold: z.coerce.number().min(0).max(1).default(0.8),
+      /** Unset: quality.threshold of config/agent_config.yaml (0.8 as shipped). */
+      qualityThreshold: z.coerce.number().min(0).max(1).optional(),
     })
     .prefault({}),
   retry: z
@@ -127,8 +128,19 @@ export const ConfigSchema = z.object({
       outputLimitBytes: z.coerce.number().int().positive().default(1_000_000),
     })
     .prefault({}),
+  quality: z
+    .object({
+      /** Directory with agent_config.yaml and language_configs/; patchbay's own config/ when absent. */
+      configDir: z.string().min(1).optional(),
+    })
+    .prefault({}),
   sandbox: z
     .object({
+      /**
+       * auto: cut off the network and the file system with bubblewrap when it works here,
+       * else run unisolated and say so; require: refuse to run unisolated; off: never isolate.
+       */
+      isolation: z.enum(['auto', 'require', 'off']).default('auto'),
       /** Variables sandboxed commands inherit; secret-named ones are dropped regardless. */
       passEnv: z
         .preprocess(
@@ -192,4 +204,6 @@ export const ENV_SETTINGS: Readonly<Record<string, readonly string[]>> = {
       ).map(([env, field]) => [`PATCHBAY_RETRY_${reason}_${env}`, ['retry', reason, field]]),
     ),
   ),
+  PATCHBAY_SANDBOX_ISOLATION: ['sandbox', 'isolation'],
+  PATCHBAY_QUALITY_CONFIG_DIR: ['quality', 'configDir'],
 };

@@ -64,7 +64,8 @@ describe('loadConfig defaults', () => {
     expect(config.log.level).toBe('info');
     expect(config.metrics).toEqual({ host: '127.0.0.1', port: 0 });
     expect(config.telemetry.otlpEndpoint).toBeUndefined();
-    expect(config.pipeline).toEqual({ maxAttempts: 3, qualityThreshold: 0.8 });
+    // The threshold defaults to config/agent_config.yaml's quality.threshold, read by the router.
+    expect(config.pipeline).toEqual({ maxAttempts: 3 });
     expect(config.context.fileBudgetChars).toBe(24_000);
     expect(config.assessor).toEqual({ testTimeoutMs: 300_000, outputLimitBytes: 1_000_000 });
     expect(config.sandbox.passEnv).toEqual(DEFAULT_PASS_ENV);
@@ -166,6 +167,8 @@ describe('loadConfig from the environment', () => {
           [`PATCHBAY_RETRY_${reason}_MAX_ATTEMPTS`, '7'],
         ]),
       ),
+      PATCHBAY_SANDBOX_ISOLATION: 'require',
+      PATCHBAY_QUALITY_CONFIG_DIR: '/etc/patchbay',
     };
     expect(Object.keys(ENV_SETTINGS).sort()).toEqual(Object.keys(samples).sort());
     const defaults = loadConfig({ env: {} }) as unknown as Record<string, unknown>;
@@ -231,7 +234,7 @@ describe('loadConfig from a YAML file', () => {
     expect(config.sandbox.passEnv).toEqual(['PATH', 'HOME']);
     // Settings the file does not mention keep their defaults, also inside a section it does.
     expect(config.llm.host).toBe('http://127.0.0.1:11434');
-    expect(config.pipeline.qualityThreshold).toBe(0.8);
+    expect(config.pipeline.qualityThreshold).toBeUndefined();
   });
 
   it('reads the file named by PATCHBAY_CONFIG', async () => {

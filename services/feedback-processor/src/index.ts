@@ -1,2 +1,3 @@
-export { feedbackProcessorService } from './service.js';
-export { buildFeedback, failureSignature, type Feedback } from './domain/feedback.js';
+export { feedbackProcessorService, type FeedbackConfig } from './service.js';
+export { buildFeedback, failureSignature, groupFindings, rankGroups, signatureKeys, type Feedback, type FeedbackInput } from './domain/feedback.js';
+export { keysOfSignature, lessonKey, observationsOf } from './domain/observations.js';

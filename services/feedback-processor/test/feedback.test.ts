@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Assessment, FeedbackCompleted } from '@patchbay/contracts';
-import { buildFeedback, failureSignature } from '@patchbay/feedback-processor';
+import { type Assessment, FeedbackCompleted, type Finding } from '@patchbay/contracts';
+import { buildFeedback, failureSignature, keysOfSignature, observationsOf } from '@patchbay/feedback-processor';
 import { summarizeTestOutput } from '@patchbay/test-output';
 
 const ANSI = /\x1b\[/;
@@ -268,5 +268,115 @@ describe('failureSignature', () => {
   it('falls back to the exit code, then to unknown', () => {
     expect(failureSignature(assess('', 137, { failingTests: [] }), undefined)).toBe('exit:137');
     expect(failureSignature(undefined, undefined)).toBe('unknown');
+  });
+});
+
+describe('buildFeedback for findings', () => {
+  const f = (over: Partial<Finding>): Finding => ({
+    tool: 'eslint',
+    rule: 'no-unused-vars',
+    dimension: 'maintainability',
+    analysis: 'quality',
+    severity: 'warning',
+    file: 'src/a.js',
+    line: 3,
+    message: "'x' is assigned a value but never used.",
+    touched: true,
+    ...over,
+  });
+  const passingTests = (findings: Finding[], extra: Partial<Assessment> = {}) =>
+    assess('# pass 5\n# fail 0\n', 0, {
+      tests: { command: 'npm test', exitCode: 0, timedOut: false, durationMs: 10, passed: 5, failed: 0 },
+      failingTests: [],
+      findings,
+      reasons: ['security must not drop, but the change adds 1 finding (first: checklist/security/sql-built-from-strings at src/db.js:12)'],
+      ...extra,
+    });
+  const sqlFinding = f({ tool: 'checklist', rule: 'security/sql-built-from-strings', dimension: 'security', analysis: 'security', severity: 'error', file: 'src/db.js', line: 12, message: 'db.query() gets SQL put together from strings: use placeholders and pass the values separately', category: 'sql-injection' });
+
+  it('groups findings by rule and file, ranks security first, and locates each', () => {
+    const feedback = buildFeedback({
+      attempt: 1,
+      assessment: passingTests([f({ line: 3 }), f({ line: 7 }), f({ line: 9, severity: 'info', rule: 'prefer-const', message: 'use const' }), sqlFinding, f({ touched: false, line: 40, rule: 'no-var', message: 'old debt' })]),
+      previous: [],
+    });
+    expect(feedback.text).toContain('It also failed: security must not drop');
+    const lines = feedback.text.split('\n');
+    const start = lines.indexOf('On the lines you changed, most important first:');
+    expect(lines.slice(start + 1, start + 3)).toEqual([
+      '- src/db.js:12: db.query() gets SQL put together from strings: use placeholders and pass the values separately [checklist/security/sql-built-from-strings]',
+      "- src/a.js:3, 7: 'x' is assigned a value but never used. [eslint/no-unused-vars] (2×)",
+    ]);
+    // Info-level findings and pre-existing debt are not worth the next prompt's space.
+    expect(feedback.text).not.toContain('prefer-const');
+    expect(feedback.text).not.toContain('old debt');
+    expect(feedback.items.map((i) => [i.kind, i.location])).toEqual([
+      ['SECURITY', 'src/db.js:12'],
+      ['QUALITY', 'src/a.js:3'],
+    ]);
+    expect(feedback.signature).toBe('rules:checklist/security/sql-built-from-strings@src/db.js|eslint/no-unused-vars@src/a.js');
+    expect(feedback.keys).toEqual(['rule:eslint/no-unused-vars@src/a.js', 'rule:checklist/security/sql-built-from-strings@src/db.js']);
+    expect(feedback.text).not.toContain('Do not change, skip or delete the tests');
+    carry(feedback);
+  });
+
+  it('says which findings repeat an earlier attempt, and ranks them first', () => {
+    const first = buildFeedback({ attempt: 1, assessment: passingTests([f({}), sqlFinding]), previous: [] });
+    const second = buildFeedback({ attempt: 2, assessment: passingTests([f({}), sqlFinding]), previous: [{ attempt: 1, signature: first.signature }] });
+    expect(second.repeated).toBe(true);
+    expect(second.text.startsWith('This is the same failure as attempt 1')).toBe(true);
+    expect(second.text).toContain('[checklist/security/sql-built-from-strings] — again, as after attempt 1');
+    // Only the unused variable remains from attempt 1 in a third attempt: it says so, and it is not a whole repeat.
+    const third = buildFeedback({ attempt: 3, assessment: passingTests([f({}), f({ rule: 'eqeqeq', file: 'src/b.js', message: 'Expected ===' })]), previous: [{ attempt: 1, signature: first.signature }, { attempt: 2, signature: second.signature }] });
+    expect(third.repeated).toBe(false);
+    expect(third.text).toContain('[eslint/no-unused-vars] — again, as after attempt 1 and 2');
+    expect(third.text).not.toMatch(/eqeqeq\] — again/);
+  });
+
+  it('keeps a failing test repeated by name across attempts even when the findings change', () => {
+    const first = buildFeedback({ attempt: 1, assessment: assess(tap), previous: [] });
+    const second = buildFeedback({ attempt: 2, assessment: assess(tap, 1, { findings: [f({})] }), previous: [{ attempt: 1, signature: first.signature }] });
+    expect(second.repeated).toBe(false);
+    expect(second.text).toContain('"median of two": expected 1.5 but got 2');
+    expect(second.text).toMatch(/"median of two": expected 1\.5 but got 2 \(at test\/stats\.test\.js:\d+\) — again, as after attempt 1/);
+  });
+
+  it('fits its token budget and never dumps raw tool output', () => {
+    const many = Array.from({ length: 80 }, (_, i) => f({ rule: `rule-${i}`, line: i + 1, message: `${'long message '.repeat(20)}${i}` }));
+    const feedback = buildFeedback({ attempt: 1, assessment: passingTests(many), previous: [], tokenBudget: 200, maxItems: 8 });
+    expect(feedback.text.length).toBeLessThanOrEqual(800);
+    expect(feedback.items.length).toBeLessThanOrEqual(8);
+    expect(feedback.text).toMatch(/\[feedback shortened\]$|more findings of the same kinds/);
+    carry(feedback);
+  });
+});
+
+describe('buildFeedback for a review (USER feedback)', () => {
+  it('passes the reviewer on, located on the delivered change, as USER feedback', () => {
+    const feedback = buildFeedback({ attempt: 2, previous: [], review: { text: 'Use the logger instead of console.log\nand add a test for empty input', author: 'ana' } });
+    expect(feedback.items).toEqual([{ kind: 'USER', message: 'Use the logger instead of console.log\nand add a test for empty input' }]);
+    expect(feedback.text).toContain('A reviewer (ana) looked at the delivered change and asks for more:');
+    expect(feedback.text).toContain('> Use the logger instead of console.log\n> and add a test for empty input');
+    expect(feedback.signature).toMatch(/^review:[0-9a-f]{16}$/);
+    carry(feedback);
+  });
+});
+
+describe('what a failed attempt teaches the lessons', () => {
+  it('observes failing tests with what they expected, broken rules per rule, refused answers', () => {
+    const fromTests = observationsOf(assess(tap), undefined);
+    expect(fromTests.map((o) => o.key)).toEqual(['test:median of even length', 'test:median of two']);
+    expect(fromTests[0]?.text).toBe('Test "median of even length" failed here before (expected 2.5 but got 3): make sure the change handles that case');
+    expect(fromTests[0]?.where).toMatch(/^test\/stats\.test\.js:\d+$/);
+    const finding: Finding = { tool: 'bandit', rule: 'B602', dimension: 'security', analysis: 'security', severity: 'error', file: 'app/run.py', line: 4, message: 'subprocess call with shell=True', touched: true };
+    const fromRules = observationsOf(assess('', 0, { failingTests: [], findings: [finding, { ...finding, file: 'app/other.py' }] }), undefined);
+    expect(fromRules.map((o) => [o.key, o.where])).toEqual([['rule:bandit/B602', 'app/run.py:4']]);
+    expect(observationsOf(undefined, { code: 'EDIT_INVALID', message: 'no blocks', retryable: true })[0]?.text).toMatch(/copy SEARCH lines exactly/);
+  });
+
+  it('reads the keys of an earlier attempt from its signature, per rule', () => {
+    expect(keysOfSignature('tests:a|b;rules:eslint/no-eval@src/x.js|bandit/B602@y.py')).toEqual(['test:a', 'test:b', 'rule:eslint/no-eval', 'rule:bandit/B602']);
+    expect(keysOfSignature('error:EDIT_INVALID')).toEqual(['error:EDIT_INVALID']);
+    expect(keysOfSignature(undefined)).toEqual([]);
   });
 });

@@ -1,5 +1,7 @@
 import { openStateStore } from '@patchbay/bus';
+import { loadQualityConfig } from '@patchbay/config';
 import { buckets } from '@patchbay/contracts';
+import { openLessonStore, renderLessons } from '@patchbay/learning';
 import type { ServiceDefinition } from '@patchbay/runtime';
 import { TaskState } from './domain/task-state.js';
 import { createRouterHandlers } from './handlers/router-handlers.js';
@@ -10,12 +12,16 @@ export const routerService: ServiceDefinition = {
   name: 'router',
   async createHandlers({ bus, artifacts, config, metrics }) {
     const tasks = await openStateStore(bus, buckets.tasks, TaskState);
+    const quality = loadQualityConfig(config.quality.configDir);
+    const store = await openLessonStore(bus);
     return createRouterHandlers({
       tasks,
       artifacts,
+      lessons: async (url) => (quality.learning.enabled ? renderLessons(await store.get(url), new Date(), quality.learning) : null),
       defaults: {
         maxAttempts: config.pipeline.maxAttempts,
-        qualityThreshold: config.pipeline.qualityThreshold,
+        // PATCHBAY_QUALITY_THRESHOLD when set, else config/agent_config.yaml's quality.threshold.
+        qualityThreshold: config.pipeline.qualityThreshold ?? quality.quality.threshold,
         policy: {
           validationMaxAttempts: config.retry.VALIDATION_FAILED.maxAttempts,
           qualityMaxAttempts: config.retry.QUALITY_THRESHOLD.maxAttempts,

@@ -17,6 +17,7 @@ import {
   branchFor,
   cancelTask,
   clearOutbox,
+  reopenTask,
   reportRefFor,
   startTask,
   taskFromCiFailure,
@@ -188,7 +189,14 @@ class Run {
   }
 
   requests(stage?: string): Outgoing[] {
-    return this.published.filter((o) => o.subject.startsWith('patchbay.work.') && (stage === undefined || o.subject === subjects.workRequest(stage as never)));
+    return this.published.filter(
+      (o) => o.subject.startsWith('patchbay.work.') && o.type !== eventTypes.learningRequested && (stage === undefined || o.subject === subjects.workRequest(stage as never)),
+    );
+  }
+
+  /** What the feedback processor is told when the task ends. */
+  learning(): Outgoing[] {
+    return this.published.filter((o) => o.type === eventTypes.learningRequested);
   }
 
   /** Compact labels of the lifecycle: "accepted", "codegen:started:1", ... */
@@ -224,6 +232,8 @@ function expectWellFormed(run: Run): void {
     expect(o.msgId).toBe(`${ID}.${stage}.${dataOf<{ attempt: number }>(o).attempt}.request`);
     expect(dataOf<{ taskId: string }>(o).taskId).toBe(ID);
   }
+  // At most one learning request per ending, addressed by the attempt it ended at.
+  for (const o of run.learning()) expect(o.msgId).toMatch(new RegExp(`^${ID}\\.learning\\.\\d+\\.(completed|failed)$`));
   // Everything published matches its public or internal contract.
   for (const o of run.published) {
     const schema = eventSchemas[o.type as keyof typeof eventSchemas];
@@ -494,12 +504,23 @@ describe('advance: the happy path in one attempt', () => {
 
     const afterDelivery = run.feed(delivered(1));
     expect(run.state).toMatchObject({ status: 'completed', branch: `patchbay/${ID}`, commit: COMMIT, finishedAt: at(40).toISOString() });
+    // The feedback processor learns how the task ended (what recurred, what passed).
     expect(afterDelivery.map((o) => [o.type, o.withReport])).toEqual([
       [eventTypes.taskStage, undefined],
+      [eventTypes.learningRequested, undefined],
       [eventTypes.taskCompleted, true],
     ]);
-    expect(dataOf<{ summary: string }>(afterDelivery[0]).summary).toBe(`patchbay/${ID} at ${COMMIT.slice(0, 12)}`);
     expect(afterDelivery[1]?.data).toEqual({
+      taskId: ID,
+      attempt: 1,
+      repo: { url: '/repos/demo' },
+      outcome: 'completed',
+      firstAttemptPassed: true,
+      lessonKeys: [],
+      attempts: [{ attempt: 1, passed: true }],
+    });
+    expect(dataOf<{ summary: string }>(afterDelivery[0]).summary).toBe(`patchbay/${ID} at ${COMMIT.slice(0, 12)}`);
+    expect(afterDelivery[2]?.data).toEqual({
       seq: run.state.seq,
       status: 'completed',
       branch: `patchbay/${ID}`,
@@ -678,7 +699,7 @@ describe('advance: failure, feedback, then success', () => {
       eventTypes.debugRequested,
     ]);
     expect(dataOf<{ summary: string }>(failed[0]).summary).toBe('did not pass: score 0.40 (threshold 0.8); 3 passed, 2 failed');
-    expect(failed[3]?.data).toEqual({ taskId: ID, attempt: 1, title: run.state.title, assessment: assessmentOf(1), previous: [] });
+    expect(failed[3]?.data).toEqual({ taskId: ID, attempt: 1, title: run.state.title, assessment: assessmentOf(1), previous: [], repo: { url: '/repos/demo' } });
     expect(failed[5]?.subject).toBe(subjects.workRequest('debug'));
     expect(failed[5]?.data).toEqual({
       taskId: ID,
@@ -818,9 +839,9 @@ describe('advance: giving up', () => {
     run.feed(codegenDone(2));
     const last = assessmentOf(2, { score: 0.55, tests: { command: 'npm test', exitCode: 1, timedOut: false, durationMs: 9, passed: 4, failed: 1 } });
     const out = run.feed(assessed(last));
-    expect(out.map((o) => o.type)).toEqual([eventTypes.taskStage, eventTypes.taskAssessed, eventTypes.taskFailed]);
+    expect(out.map((o) => o.type)).toEqual([eventTypes.taskStage, eventTypes.taskAssessed, eventTypes.learningRequested, eventTypes.taskFailed]);
     expect(out.some((o) => o.type === eventTypes.feedbackRequested || o.type === eventTypes.codegenRequested)).toBe(false);
-    const failed = out[2];
+    const failed = out[3];
     expect(failed?.withReport).toBe(true);
     expect(failed?.subject).toBe(subjects.taskEvents(ID));
     expect(failed?.data).toEqual({
@@ -868,7 +889,7 @@ describe('advance: stage failures', () => {
     expect(run.state.attempts[0]).toMatchObject({ attempt: 1, error: EDIT_INVALID, tokens: { prompt: 300, completion: 40 } });
     expect(out.map((o) => o.type)).toEqual([eventTypes.taskStage, eventTypes.taskStage, eventTypes.feedbackRequested]);
     expect(dataOf(out[0])).toMatchObject({ stage: 'codegen', status: 'failed', attempt: 1, summary: `EDIT_INVALID: ${EDIT_INVALID.message}` });
-    expect(out[2]?.data).toEqual({ taskId: ID, attempt: 1, title: run.state.title, error: EDIT_INVALID, previous: [] });
+    expect(out[2]?.data).toEqual({ taskId: ID, attempt: 1, title: run.state.title, error: EDIT_INVALID, previous: [], repo: { url: '/repos/demo' } });
     run.feed(feedbackDone(1, 'Quote the SEARCH block exactly'));
     expect(run.state).toMatchObject({ status: 'generating', attempt: 2 });
     expect(dataOf(run.requests('codegen').at(-1))).toMatchObject({ attempt: 2, feedback: 'Quote the SEARCH block exactly' });
@@ -934,10 +955,14 @@ describe('advance: stage failures', () => {
     const out = run.feed(stageFailed(stage, attempt, error));
     expect(run.state.status).toBe('failed');
     expect(run.state.failure).toEqual({ reason: `${stage} failed: ${stage} could not run git`, stage, error });
-    expect(out.map((o) => o.type)).toEqual([eventTypes.taskStage, eventTypes.taskFailed]);
+    // With attempts behind it (not after a failed context), the ending is also learned from.
+    const learned = stage !== 'context';
+    expect(out.map((o) => o.type)).toEqual([eventTypes.taskStage, ...(learned ? [eventTypes.learningRequested] : []), eventTypes.taskFailed]);
+    if (learned) expect(dataOf(out[1])).toMatchObject({ outcome: 'failed', firstAttemptPassed: stage === 'delivery' });
+    const last = out.at(-1);
     expect(dataOf(out[0])).toMatchObject({ stage, status: 'failed', attempt });
-    expect(out[1]?.withReport).toBe(true);
-    expect(dataOf(out[1])).toMatchObject({ reason: `${stage} failed: ${stage} could not run git`, error, reportRef: reportRefFor(ID) });
+    expect(last?.withReport).toBe(true);
+    expect(dataOf(last)).toMatchObject({ reason: `${stage} failed: ${stage} could not run git`, error, reportRef: reportRefFor(ID) });
     run.ignored(stageFailed(stage, attempt, error));
     expectWellFormed(run);
   });
@@ -998,7 +1023,7 @@ describe('renderReport', () => {
     expect(report).toContain('| 2 | 1.00 | 5 passed, 0 failed | src/stats.js | passed |');
     expect(report).toContain('## Files changed\n\n- `src/stats.js` (modify, +3 −2)');
     expect(report).toContain('- correctness: 1.00');
-    expect(report).toContain('_Tests ran without network isolation on this machine._');
+    expect(report).toContain('_Tests and analysers ran without network isolation on this machine._');
     expect(report).toContain('## Feedback between attempts\n\nAfter attempt 1:\n\n> Average the two middle values');
     expect(report).toContain('## Debugger hypotheses\n\n- attempt 1: median() indexes the unsorted input');
     expect(report).not.toContain('**Failed:**');
@@ -1209,5 +1234,105 @@ describe('cancelTask', () => {
     run.feed(codegenDone(1));
     run.feed(assessed(assessmentOf(1)));
     expect(cancelTask(run.state, { reason: 'late' }, at(900))).toBeNull();
+  });
+});
+
+describe('lessons and thresholds from the task', () => {
+  it('puts the lessons read at intake into every codegen request, and names them when the task ends', () => {
+    const lessons = { text: '- eslint/no-eval: eval can be harmful. (seen at src/a.js:3)', keys: ['rule:eslint/no-eval'] };
+    const run = new Run(submission({ lessons }));
+    run.feed(contextDone());
+    expect(dataOf(run.requests('codegen').at(-1))).toMatchObject({ attempt: 1, lessons: lessons.text });
+    run.feed(codegenDone(1));
+    run.feed(assessed(assessmentOf(1)));
+    run.feed(feedbackDone(1));
+    expect(dataOf(run.requests('codegen').at(-1))).toMatchObject({ attempt: 2, lessons: lessons.text });
+    run.feed(codegenDone(2));
+    run.feed(assessed(passing(2)));
+    run.feed(delivered(2));
+    expect(run.learning().map((o) => o.data)).toEqual([
+      {
+        taskId: ID,
+        attempt: 2,
+        repo: { url: '/repos/demo' },
+        outcome: 'completed',
+        firstAttemptPassed: false,
+        lessonKeys: ['rule:eslint/no-eval'],
+        attempts: [
+          { attempt: 1, passed: false, signature: 'sig-1' },
+          { attempt: 2, passed: true },
+        ],
+      },
+    ]);
+    expectWellFormed(run);
+  });
+
+  it("tells the assessor when the threshold is the task's own", () => {
+    const own = new Run(submission({ constraints: { qualityThreshold: 0.9 } }));
+    own.feed(contextDone());
+    own.feed(codegenDone(1));
+    expect(dataOf(own.requests('assessment').at(-1))).toMatchObject({ qualityThreshold: 0.9, thresholdFromTask: true });
+    const byDefault = toGenerating();
+    byDefault.feed(codegenDone(1));
+    expect(dataOf(byDefault.requests('assessment').at(-1))).not.toHaveProperty('thresholdFromTask');
+  });
+});
+
+describe("reopenTask: a person's review of a completed task", () => {
+  function completed(): Run {
+    const run = toGenerating();
+    run.feed(codegenDone(1));
+    run.feed(assessed(passing(1)));
+    run.feed(delivered(1));
+    return run;
+  }
+
+  it('re-opens a completed task: review feedback, context at the delivered commit, then a new attempt on it', () => {
+    const run = completed();
+    const before = run.state.seq;
+    const reopened = reopenTask(run.state, { text: 'Use the logger instead of console.log', author: 'ana' }, at(100));
+    expect(reopened).not.toBeNull();
+    run.state = reopened as TaskState;
+    expect(run.state).toMatchObject({ status: 'improving', attempt: 1, maxAttempts: 4, attemptBudget: 3, baseCommit: COMMIT, review: { text: 'Use the logger instead of console.log', author: 'ana' } });
+    expect(run.state.finishedAt).toBeUndefined();
+    const out = [...run.state.outbox];
+    run.state = clearOutbox(run.state, out.map((o) => o.msgId)) as TaskState;
+    run.published.push(...out);
+    expect(out.map((o) => o.type)).toEqual([eventTypes.taskReopened, eventTypes.taskStage, eventTypes.feedbackRequested]);
+    expect(dataOf(out[0])).toEqual({ seq: before + 1, attempt: 2, text: 'Use the logger instead of console.log', author: 'ana', branch: branchFor(ID), fromCommit: COMMIT, maxAttempts: 4 });
+    expect(dataOf(out[2])).toMatchObject({ attempt: 1, review: { text: 'Use the logger instead of console.log', author: 'ana' }, repo: { url: '/repos/demo' } });
+
+    const afterFeedback = run.feed({ type: eventTypes.feedbackCompleted, data: { taskId: ID, attempt: 1, feedback: 'A reviewer asks: use the logger', items: [{ kind: 'USER', message: 'use the logger' }], repeated: false, signature: 'review:abc' } });
+    expect(run.state.status).toBe('context');
+    const contextRequest = afterFeedback.find((o) => o.type === eventTypes.contextRequested);
+    expect(dataOf(contextRequest)).toMatchObject({ attempt: 1, repo: { url: '/repos/demo', ref: COMMIT } });
+
+    const NEXT = 'b'.repeat(40);
+    const ctx = contextDone() as { type: typeof eventTypes.contextCompleted; data: { baseCommit: string; attempt: number } };
+    run.feed({ ...ctx, data: { ...ctx.data, baseCommit: COMMIT, attempt: 1 } } as ResultInput);
+    expect(run.state).toMatchObject({ status: 'generating', attempt: 2, baseCommit: COMMIT });
+    expect(run.state.review).toBeUndefined();
+    expect(dataOf(run.requests('codegen').at(-1))).toMatchObject({ attempt: 2, baseCommit: COMMIT, feedback: 'A reviewer asks: use the logger' });
+
+    run.feed(codegenDone(2));
+    run.feed(assessed(passing(2)));
+    expect(dataOf(run.requests('delivery').at(-1))).toMatchObject({ attempt: 2, baseCommit: COMMIT, branch: branchFor(ID) });
+    run.feed({ type: eventTypes.deliveryCompleted, data: { taskId: ID, attempt: 2, branch: branchFor(ID), commit: NEXT } });
+    expect(run.state).toMatchObject({ status: 'completed', commit: NEXT, attempt: 2 });
+    const terminals = run.events().filter((o) => o.type === eventTypes.taskCompleted);
+    expect(terminals).toHaveLength(2);
+    expect(dataOf(terminals[1])).toMatchObject({ commit: NEXT, baseCommit: COMMIT, attempts: 2 });
+    expect(run.learning().map((o) => o.msgId)).toEqual([`${ID}.learning.1.completed`, `${ID}.learning.2.completed`]);
+    expectWellFormed(run);
+  });
+
+  it('leaves a task that is not completed alone', () => {
+    const running = toGenerating();
+    expect(reopenTask(running.state, { text: 'more' }, at(5))).toBeNull();
+    const failed = toGenerating(submission({ constraints: { maxAttempts: 1 } }));
+    failed.feed(codegenDone(1));
+    failed.feed(assessed(assessmentOf(1)));
+    expect(failed.state.status).toBe('failed');
+    expect(reopenTask(failed.state, { text: 'more' }, at(50))).toBeNull();
   });
 });

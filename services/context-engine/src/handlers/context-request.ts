@@ -20,7 +20,7 @@ const AGENT = 'context-engine';
 
 export function createContextHandler(deps: ContextDeps): Handler<typeof eventTypes.contextRequested> {
   return stageHandler('context', async (event, ctx) => {
-    const { taskId, repo, title, description } = event.data;
+    const { taskId, attempt, repo, title, description } = event.data;
     const commit = await deps.git.resolveCommit(repo.url, repo.ref);
     const files = await deps.git.listFiles(repo.url, commit);
     const readable = files.filter((f) => f.size <= MAX_READ_BYTES && !isNoise(f.path));
@@ -92,7 +92,8 @@ export function createContextHandler(deps: ContextDeps): Handler<typeof eventTyp
       eventTypes.contextCompleted,
       {
         taskId,
-        attempt: 0,
+        // 0 for a new task; a re-opened task asks again (for its delivered commit) with its attempt.
+        attempt,
         baseCommit: commit,
         contextRef,
         summary: {
@@ -103,7 +104,7 @@ export function createContextHandler(deps: ContextDeps): Handler<typeof eventTyp
           fromBoard,
         },
       },
-      { msgId: `${taskId}.context.0.result` },
+      { msgId: `${taskId}.context.${attempt}.result` },
     );
     ctx.log.info({ commit, files: files.length, testCommand: facts.testCommand, fromBoard }, 'context ready');
   });

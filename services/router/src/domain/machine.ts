@@ -55,6 +55,8 @@ export interface NewTask {
   model?: string | undefined;
   constraints?: Constraints | undefined;
   traceparent?: string | undefined;
+  /** Lessons from earlier tasks in the repository, read at intake. */
+  lessons?: { text: string; keys: string[] } | undefined;
 }
 
 export type ResultInput =
@@ -171,6 +173,45 @@ function requestCodegen(d: Draft, feedback?: string, next?: NextAttempt): void {
     ...(s.description !== undefined ? { description: s.description } : {}),
     ...(feedback !== undefined ? { feedback } : {}),
     ...(s.model !== undefined ? { model: s.model } : {}),
+    ...(s.lessons ? { lessons: s.lessons.text } : {}),
+  });
+}
+
+/** After a review: the next attempt builds on the delivered commit, so the context engine reads it first. */
+function contextForReview(d: Draft, feedback: string): void {
+  const s = d.state;
+  if (s.review) s.review.feedback = feedback;
+  s.status = 'context';
+  d.stage('context', 'started', `analysing the delivered commit ${s.commit?.slice(0, 12) ?? ''}`);
+  d.request('context', eventTypes.contextRequested, {
+    attempt: s.attempt,
+    repo: { url: s.repo.url, ...(s.commit ? { ref: s.commit } : {}) },
+    title: s.title,
+    ...(s.description !== undefined ? { description: s.description } : {}),
+  });
+}
+
+/** Tells the feedback processor how the task ended, so it learns what recurred and what passed. */
+function learn(d: Draft, outcome: 'completed' | 'failed'): void {
+  const s = d.state;
+  const attempts = s.attempts.map((a) => ({
+    attempt: a.attempt,
+    passed: a.assessment?.passed === true,
+    ...(a.signature ? { signature: a.signature } : {}),
+  }));
+  s.outbox.push({
+    subject: subjects.workRequest('feedback'),
+    type: eventTypes.learningRequested,
+    data: {
+      taskId: s.id,
+      attempt: s.attempt,
+      repo: s.repo,
+      outcome,
+      firstAttemptPassed: attempts.find((a) => a.attempt === (s.attempts[0]?.attempt ?? 1))?.passed ?? false,
+      lessonKeys: s.lessons?.keys ?? [],
+      attempts,
+    },
+    msgId: `${s.id}.learning.${s.attempt}.${outcome}`,
   });
 }
 
@@ -180,6 +221,7 @@ function fail(d: Draft, reason: string, stage?: Stage, error?: StageFailed['erro
   s.failure = { reason, ...(stage ? { stage } : {}), ...(error ? { error } : {}) };
   d.finish();
   const lastAssessment = [...s.attempts].reverse().find((a) => a.assessment)?.assessment;
+  if (s.attempts.length > 0) learn(d, 'failed');
   d.event(
     eventTypes.taskFailed,
     {
@@ -211,6 +253,7 @@ function improve(d: Draft, assessment?: Assessment, error?: StageFailed['error']
     ...(assessment ? { assessment } : {}),
     ...(error ? { error } : {}),
     previous,
+    repo: s.repo,
   });
   const diffRef = d.current().diffRef;
   if (assessment && assessment.failingTests.length + (assessment.tests?.failed ?? 0) > 0 && diffRef) {
@@ -258,6 +301,8 @@ export function startTask(task: NewTask, defaults: Defaults, now: Date): TaskSta
     attempts: [],
     tokens: { prompt: 0, completion: 0 },
     ...(task.traceparent ? { traceparent: task.traceparent } : {}),
+    ...(task.constraints?.qualityThreshold !== undefined ? { thresholdFromTask: true } : {}),
+    ...(task.lessons ? { lessons: task.lessons } : {}),
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     seq: 0,
@@ -324,8 +369,11 @@ export function advance(current: TaskState, input: ResultInput, now: Date): Task
         .join(', ');
       d.stage('context', 'completed', `${summary.fileCount} files (${langs || 'no code'}); tests: ${summary.testCommand ?? 'none found'}`);
       state.status = 'generating';
-      state.attempt = 1;
-      requestCodegen(d);
+      // 0 → 1 for a new task; after a re-opening, the attempt that addresses the review.
+      state.attempt += 1;
+      const review = state.review?.feedback;
+      delete state.review;
+      requestCodegen(d, review);
       return state;
     }
     case eventTypes.codegenCompleted: {
@@ -352,6 +400,7 @@ export function advance(current: TaskState, input: ResultInput, now: Date): Task
         diffRef: input.data.diffRef,
         ...(state.testCommand !== undefined ? { testCommand: state.testCommand } : {}),
         qualityThreshold: state.qualityThreshold,
+        ...(state.thresholdFromTask ? { thresholdFromTask: true } : {}),
       });
       return state;
     }
@@ -392,6 +441,13 @@ export function advance(current: TaskState, input: ResultInput, now: Date): Task
     }
     case eventTypes.feedbackCompleted: {
       if (state.status !== 'improving' || input.data.attempt !== state.attempt) return null;
+      if (state.review) {
+        d.current().feedback = input.data.feedback;
+        d.current().signature = input.data.signature;
+        d.stage('feedback', 'completed', `review: ${input.data.feedback.split('\n')[0] ?? ''}`);
+        contextForReview(d, input.data.feedback);
+        return state;
+      }
       const record = d.current();
       record.feedback = input.data.feedback;
       record.signature = input.data.signature;
@@ -434,6 +490,7 @@ export function advance(current: TaskState, input: ResultInput, now: Date): Task
       d.stage('delivery', 'completed', `${input.data.branch} at ${input.data.commit.slice(0, 12)}`);
       const final = d.current();
       const assessment = final.assessment;
+      learn(d, 'completed');
       d.event(
         eventTypes.taskCompleted,
         {
@@ -500,6 +557,10 @@ export function advance(current: TaskState, input: ResultInput, now: Date): Task
           fail(d, `codegen failed: the model's answer could not be applied in ${invalid} attempts (VALIDATION_FAILED allows ${limit}): ${error.message}`, stage, error);
           return state;
         }
+      }
+      if (stage === 'feedback' && state.review) {
+        contextForReview(d, `A reviewer looked at the delivered change and asks:\n\n${state.review.text}`);
+        return state;
       }
       if (stage === 'feedback') {
         // Without the processor's feedback, the raw failure is still better than nothing.
@@ -569,6 +630,43 @@ function commitMessage(state: TaskState, assessment: Assessment): string {
     ...(state.modelInfo ? [`Patchbay-Model: ${state.modelInfo.name}${state.modelInfo.replay ? ' (replay)' : ''}`] : []),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A person's review of a completed task re-opens it: the review goes through the feedback
+ * processor, the context engine reads the delivered commit, and the next attempts build on
+ * it; a passing one lands as a new commit on the same branch. Anything but a completed task
+ * is left alone (null).
+ */
+export function reopenTask(current: TaskState, review: { text: string; author?: string | undefined }, now: Date): TaskState | null {
+  if (current.status !== 'completed' || !current.commit) return null;
+  const state: TaskState = structuredClone(current);
+  const d = new Draft(state, now);
+  const budget = state.attemptBudget ?? state.maxAttempts;
+  state.attemptBudget = budget;
+  state.maxAttempts = state.attempt + budget;
+  state.status = 'improving';
+  delete state.finishedAt;
+  state.review = { text: review.text, ...(review.author ? { author: review.author } : {}) };
+  // The delivered commit is the new base: the next diff, its tests and its commit build on it.
+  state.baseCommit = state.commit;
+  d.event(eventTypes.taskReopened, {
+    attempt: state.attempt + 1,
+    text: review.text,
+    ...(review.author ? { author: review.author } : {}),
+    branch: state.branch ?? branchFor(state.id),
+    fromCommit: state.commit,
+    maxAttempts: state.maxAttempts,
+  });
+  d.stage('feedback', 'started', `review of attempt ${state.attempt}: ${review.text.split('\n')[0]?.slice(0, 200) ?? ''}`);
+  d.request('feedback', eventTypes.feedbackRequested, {
+    attempt: state.attempt,
+    title: state.title,
+    previous: [],
+    repo: state.repo,
+    review: { text: review.text, ...(review.author ? { author: review.author } : {}) },
+  });
+  return state;
 }
 
 /** Messages left in the outbox after a successful publish are removed by their ids. */

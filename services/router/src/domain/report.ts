@@ -11,6 +11,28 @@ function tests(a: Assessment | undefined): string {
   return `exit ${String(a.tests.exitCode)}`;
 }
 
+/** What the analysers found on the last assessed attempt, what was not charged, and how they ran. */
+function findingsSection(a: Assessment): string[] {
+  const out: string[] = ['', '## Findings'];
+  const charged = a.findings ?? [];
+  const total = a.findingsTotal ?? charged.length;
+  out.push('', total === 0 ? 'No findings on the lines the change touched.' : `${total} finding${total === 1 ? '' : 's'} on the lines the change touched${total > 15 ? ' (the first 15)' : ''}:`);
+  if (charged.length > 0) out.push('');
+  for (const f of charged.slice(0, 15)) {
+    out.push(`- ${f.severity} · ${f.dimension} · \`${f.file}${f.line ? `:${f.line}` : ''}\` ${f.tool}/${f.rule}: ${f.message.replace(/\|/g, '\\|').slice(0, 200)}`);
+  }
+  if (a.preexisting && a.preexisting.count > 0) {
+    const dims = Object.entries(a.preexisting.byDimension).map(([d, n]) => `${d} ${n}`).join(', ');
+    out.push('', `${a.preexisting.count} pre-existing finding${a.preexisting.count === 1 ? '' : 's'} on lines the change did not touch (not charged): ${dims}.`);
+  }
+  if (a.reasons?.length && !a.passed) out.push('', `Not passed because: ${a.reasons.join('; ')}.`);
+  const ran = (a.analysers ?? []).filter((x) => x.status !== 'skipped');
+  if (ran.length) out.push('', `Analysers: ${ran.map((x) => `${x.name} ${x.status}${x.cached && x.cached === x.files ? ' (cached)' : ''}`).join(', ')}.`);
+  if (!a.isolated) out.push('', '_Tests and analysers ran without network isolation on this machine._');
+  for (const n of a.notices ?? []) out.push(`- note: ${n}`);
+  return out;
+}
+
 const indent = (text: string) => text.split('\n').map((l) => `> ${l}`).join('\n');
 
 /** The final report of a task, in Markdown: what was asked, what was tried, what landed. */
@@ -84,10 +106,9 @@ export function renderReport(state: TaskState): string {
     if (scores.length) {
       out.push('', '## Scores', '', ...scores.map(([dim, v]) => `- ${dim}: ${(v ?? 0).toFixed(2)}`));
     }
-    if (last.assessment && !last.assessment.isolated) {
-      out.push('', '_Tests ran without network isolation on this machine._');
-    }
   }
+  const assessed = [...state.attempts].reverse().find((a) => a.assessment)?.assessment;
+  if (assessed && (state.status === 'completed' || state.status === 'failed')) out.push(...findingsSection(assessed));
   const feedback = state.attempts.filter((a) => a.feedback);
   if (feedback.length) {
     out.push('', '## Feedback between attempts');

@@ -95,6 +95,13 @@ export const TaskState = z.object({
   commit: z.string().optional(),
   failure: z.object({ reason: z.string(), stage: Stage.optional(), error: ErrorInfo.optional() }).optional(),
   traceparent: z.string().optional(),
+  /** The task set its own quality threshold (it wins over a repository's configuration). */
+  thresholdFromTask: z.boolean().optional(),
+  /** Lessons from earlier tasks in this repository, put into every codegen prompt. */
+  lessons: z.object({ text: z.string().max(4000), keys: z.array(z.string()).max(20) }).optional(),
+  /** Re-opened by a person's feedback: the review waiting for its context, and the attempt budget per opening. */
+  review: z.object({ text: z.string(), author: z.string().optional(), feedback: z.string().optional() }).optional(),
+  attemptBudget: z.number().int().positive().optional(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime().optional(),

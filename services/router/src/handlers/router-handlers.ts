@@ -8,6 +8,7 @@ import {
   type ResultInput,
   advance,
   cancelTask,
+  reopenTask,
   startTask,
   taskFromCiFailure,
   taskFromSubmission,
@@ -22,16 +23,21 @@ export interface RouterDeps {
   artifacts: Artifacts;
   defaults: Defaults;
   metrics?: RouterMetrics;
+  /** The lessons section for a repository's prompts, if the feedback processor learned any. */
+  lessons?: (repoUrl: string) => Promise<{ text: string; keys: string[] } | null>;
   now?: () => Date;
 }
 
-export function createRouterHandlers({ tasks, artifacts, defaults, metrics, now = () => new Date() }: RouterDeps): Handlers {
+export function createRouterHandlers({ tasks, artifacts, defaults, metrics, lessons, now = () => new Date() }: RouterDeps): Handlers {
   /** Intake is idempotent: the CloudEvent id is the task id, and the first submission wins. */
   const intake = async (event: CloudEvent, ctx: HandlerContext, build: (id: string) => NewTask) => {
     if (!isSubjectToken(event.id)) {
       throw new InputError(`CloudEvent id "${event.id}" cannot be a task id: use 1-128 letters, digits, "-" or "_"`);
     }
-    const state = startTask(build(event.id), defaults, now());
+    const task = build(event.id);
+    // Lessons are a help, not a dependency: a task starts without them if they cannot be read.
+    const learned = lessons ? await lessons(task.repo.url).catch((err: unknown) => (ctx.log.warn({ err }, 'lessons not read'), null)) : null;
+    const state = startTask(learned ? { ...task, lessons: learned } : task, defaults, now());
     const created = await tasks.create(event.id, state);
     if (created) {
       ctx.log.info({ route: state.route.agent, confidence: state.route.confidence, mode: state.mode }, 'task accepted');
@@ -82,6 +88,20 @@ export function createRouterHandlers({ tasks, artifacts, defaults, metrics, now 
     await flushOutbox(tasks, artifacts, taskId, ctx);
   };
 
+  /** A person's review re-opens a completed task for another attempt on its branch. */
+  const review = async (event: CloudEvent<typeof eventTypes.taskFeedback>, ctx: HandlerContext) => {
+    const { taskId, text, author } = event.data;
+    const known = await tasks.get(taskId);
+    if (known === null) throw new InputError(`feedback for unknown task ${taskId}`);
+    const { result: reopened } = await tasks.update(taskId, (state) => {
+      const next = reopenTask(state, { text, author }, now());
+      return { next, result: next !== null };
+    });
+    if (reopened) ctx.log.info({ taskId }, 'task re-opened by review feedback');
+    else ctx.log.info({ taskId, status: known.value.status }, 'review feedback ignored: only a completed task can be re-opened');
+    await flushOutbox(tasks, artifacts, taskId, ctx);
+  };
+
   const resultTypes: EventType[] = [
     eventTypes.contextCompleted,
     eventTypes.codegenCompleted,
@@ -96,6 +116,7 @@ export function createRouterHandlers({ tasks, artifacts, defaults, metrics, now 
       intake(event, ctx, (id) => taskFromSubmission(id, event.data, ctx.traceparent)),
     [eventTypes.ciFailure]: (event, ctx) => intake(event, ctx, (id) => taskFromCiFailure(id, event.data, ctx.traceparent)),
     [eventTypes.taskCancelRequested]: cancel,
+    [eventTypes.taskFeedback]: review,
     ...Object.fromEntries(resultTypes.map((type) => [type, result])),
   };
 }

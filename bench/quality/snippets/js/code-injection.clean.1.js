@@ -1,0 +1,8 @@
+const express = require('express');
+const app = express();
+const OPS = { add: (a, b) => a + b, mul: (a, b) => a * b };
+app.get('/calc', (req, res) => {
+  const op = OPS[req.query.op] ?? OPS.add;
+  res.json({ result: op(Number(req.query.a), Number(req.query.b)) });
+});
+module.exports = app;

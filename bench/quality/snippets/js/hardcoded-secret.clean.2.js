@@ -1,0 +1,6 @@
+export const config = {
+  host: 'db.internal',
+  user: 'app',
+  password: process.env.DB_PASSWORD,
+  passwordField: 'password',
+};

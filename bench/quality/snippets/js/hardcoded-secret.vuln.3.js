@@ -1,0 +1,2 @@
+const AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+module.exports = { AWS_ACCESS_KEY_ID };

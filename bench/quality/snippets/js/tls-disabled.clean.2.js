@@ -1,0 +1,3 @@
+export async function fetchStatus(url) {
+  return (await fetch(url)).status;
+}

@@ -1,0 +1,8 @@
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/calc")
+def calc() -> str:
+    return str(eval(request.args.get("expr", "0")))

@@ -1,0 +1,2 @@
+def apply_rule(rule: str, value: int) -> bool:
+    return bool(eval(rule, {"value": value}))

@@ -1,0 +1,3 @@
+export function compile(req: { body: { code: string } }): () => unknown {
+  return new Function(req.body.code) as () => unknown;
+}

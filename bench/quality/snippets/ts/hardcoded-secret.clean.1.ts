@@ -1,0 +1,1 @@
+export const GITHUB_TOKEN = process.env['GITHUB_TOKEN'] ?? '';

@@ -1,0 +1,4 @@
+import https from 'node:https';
+export function get(url: string): void {
+  https.get(url, { rejectUnauthorized: true });
+}

@@ -1,0 +1,2 @@
+import axios from 'axios';
+export const client = axios.create({ timeout: 5000 });
