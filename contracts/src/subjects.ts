@@ -152,6 +152,10 @@ export const buckets = {
   tasks: 'patchbay-tasks',
   /** Object store for payloads too large for messages: contexts, diffs, outputs, reports. */
   artifacts: 'patchbay-artifacts',
+  /** Context engine, per file: symbols and measurements keyed by git blob hash; also repository pointers. */
+  contextFiles: 'patchbay-context-files',
+  /** Context engine, per repository state: whole analyses keyed by tree hash (too large for KV values). */
+  contextAnalyses: 'patchbay-context-analyses',
 } as const;
 
 export interface ConsumerSpec {

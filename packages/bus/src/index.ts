@@ -6,7 +6,7 @@ export { keepAlive, startConsuming, type ConsumeLoop, type ConsumeOptions } from
 export { deadLetter } from './dead-letter.js';
 export { openArtifacts, type Artifacts } from './artifacts.js';
 export { openStateStore, type Decision, type StateStore, type Versioned } from './state-store.js';
-export { openBoard, subjectForEntry, type Board } from './board.js';
+export { entryHolds, openBoard, subjectForEntry, type Board } from './board.js';
 export { openChangesLog, openDebugLog, type ChangesLog, type DebugLog } from './task-logs.js';
 export type { JsMsg } from '@nats-io/jetstream';
 export { followTask, isTerminal, newTaskId, readTaskEvents, reportCiFailure, submitTask, type SubmitOptions } from './task-client.js';

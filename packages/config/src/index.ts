@@ -1,2 +1,2 @@
-export { ConfigSchema, ENV_SETTINGS, type ConfigInput, type Settings } from './schema.js';
+export { ConfigSchema, ENV_SETTINGS, mapTokenBudget, type ConfigInput, type Settings } from './schema.js';
 export { loadConfig, type Config, type LoadConfigOptions } from './load.js';

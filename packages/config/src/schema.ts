@@ -25,6 +25,8 @@ export const ConfigSchema = z.object({
       /** Tokens reserved for the answer when sizing the context window. */
       answerTokens: z.coerce.number().int().positive().default(4096),
       temperature: z.coerce.number().min(0).max(2).default(0.1),
+      /** Tokens the model's context window holds; sizes the default repository map budget. */
+      contextWindow: z.coerce.number().int().min(1_024).default(32_768),
     })
     .prefault({}),
   workdir: z.string().min(1).default(join(tmpdir(), 'patchbay')),
@@ -55,6 +57,12 @@ export const ConfigSchema = z.object({
     .object({
       /** Characters of file content offered to the model. */
       fileBudgetChars: z.coerce.number().int().positive().default(24_000),
+      /** Tokens of repository map (ranked signatures); an eighth of llm.contextWindow when unset. */
+      mapTokens: z.coerce.number().int().positive().optional(),
+      /** Files larger than this are listed but not analysed. */
+      maxFileBytes: z.coerce.number().int().positive().default(1_000_000),
+      /** How long an unchanged-looking file outside git (a dirty working tree) is trusted without re-reading it. */
+      dirtyTtlMs: z.coerce.number().int().nonnegative().default(60_000),
     })
     .prefault({}),
   assessor: z
@@ -104,4 +112,13 @@ export const ENV_SETTINGS: Readonly<Record<string, readonly string[]>> = {
   PATCHBAY_TEST_TIMEOUT_MS: ['assessor', 'testTimeoutMs'],
   PATCHBAY_CONCURRENCY: ['service', 'concurrency'],
   PATCHBAY_SANDBOX_PASS_ENV: ['sandbox', 'passEnv'],
+  PATCHBAY_CONTEXT_WINDOW: ['llm', 'contextWindow'],
+  PATCHBAY_MAP_TOKENS: ['context', 'mapTokens'],
+  PATCHBAY_CONTEXT_MAX_FILE_BYTES: ['context', 'maxFileBytes'],
+  PATCHBAY_CONTEXT_DIRTY_TTL_MS: ['context', 'dirtyTtlMs'],
 };
+
+/** The repository map's token budget: the setting, or an eighth of the model's context window. */
+export function mapTokenBudget(settings: Pick<Settings, 'llm' | 'context'>): number {
+  return settings.context.mapTokens ?? Math.floor(settings.llm.contextWindow / 8);
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, isPatchbayError } from '@patchbay/errors';
-import { ENV_SETTINGS, loadConfig } from '@patchbay/config';
+import { ENV_SETTINGS, loadConfig, mapTokenBudget } from '@patchbay/config';
 
 let dir: string;
 
@@ -50,6 +50,7 @@ describe('loadConfig defaults', () => {
       timeoutMs: 600_000,
       answerTokens: 4096,
       temperature: 0.1,
+      contextWindow: 32_768,
     });
     expect(config.llm.replayFile).toBeUndefined();
     expect(config.workdir).toBe(join(tmpdir(), 'patchbay'));
@@ -57,7 +58,7 @@ describe('loadConfig defaults', () => {
     expect(config.metrics).toEqual({ host: '127.0.0.1', port: 0 });
     expect(config.telemetry.otlpEndpoint).toBeUndefined();
     expect(config.pipeline).toEqual({ maxAttempts: 3, qualityThreshold: 0.8 });
-    expect(config.context.fileBudgetChars).toBe(24_000);
+    expect(config.context).toEqual({ fileBudgetChars: 24_000, maxFileBytes: 1_000_000, dirtyTtlMs: 60_000 });
     expect(config.assessor).toEqual({ testTimeoutMs: 300_000, outputLimitBytes: 1_000_000 });
     expect(config.sandbox.passEnv).toEqual(DEFAULT_PASS_ENV);
     expect(config.service).toEqual({ concurrency: 2, shutdownGraceMs: 15_000 });
@@ -139,6 +140,10 @@ describe('loadConfig from the environment', () => {
       PATCHBAY_TEST_TIMEOUT_MS: '11',
       PATCHBAY_CONCURRENCY: '13',
       PATCHBAY_SANDBOX_PASS_ENV: 'ONLY_THIS',
+      PATCHBAY_CONTEXT_WINDOW: '8192',
+      PATCHBAY_MAP_TOKENS: '777',
+      PATCHBAY_CONTEXT_MAX_FILE_BYTES: '5000',
+      PATCHBAY_CONTEXT_DIRTY_TTL_MS: '15',
     };
     expect(Object.keys(ENV_SETTINGS).sort()).toEqual(Object.keys(samples).sort());
     const defaults = loadConfig({ env: {} }) as unknown as Record<string, unknown>;
@@ -148,6 +153,12 @@ describe('loadConfig from the environment', () => {
       expect(get(config), name).not.toEqual(get(defaults));
       expect(String(get(config)), name).toBe(samples[name]);
     }
+  });
+
+  it('sizes the repository map for the model\'s context window unless told', () => {
+    expect(mapTokenBudget(loadConfig({ env: {} }))).toBe(4_096);
+    expect(mapTokenBudget(loadConfig({ env: { PATCHBAY_CONTEXT_WINDOW: '131072' } }))).toBe(16_384);
+    expect(mapTokenBudget(loadConfig({ env: { PATCHBAY_CONTEXT_WINDOW: '131072', PATCHBAY_MAP_TOKENS: '900' } }))).toBe(900);
   });
 
   it('treats an empty variable as unset', () => {
