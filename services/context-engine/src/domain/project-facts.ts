@@ -1,4 +1,5 @@
 import { parse as parseToml } from 'smol-toml';
+import { parse as parseYaml } from 'yaml';
 import type { RepoContext } from '@patchbay/contracts';
 
 /** What manifests say about the project: dependencies, frameworks, and how to run its tests. */
@@ -41,7 +42,49 @@ const FRAMEWORKS: ReadonlyArray<[RegExp, string]> = [
   [/^github\.com\/gin-gonic\/gin$/, 'Gin'], [/^actix-web$/, 'Actix'], [/^axum$/, 'Axum'],
 ];
 
+/** Files whose presence reveals a framework even before its dependency is read. */
+const FRAMEWORK_FILES: ReadonlyArray<[RegExp, string]> = [
+  [/(^|\/)next\.config\.(js|mjs|cjs|ts)$/, 'Next.js'],
+  [/(^|\/)nest-cli\.json$/, 'NestJS'],
+  [/(^|\/)manage\.py$/, 'Django'],
+  [/(^|\/)supabase\/config\.toml$/, 'Supabase'],
+  [/(^|\/)nuxt\.config\.(js|ts|mjs)$/, 'Vue'],
+  [/(^|\/)vue\.config\.(js|ts)$/, 'Vue'],
+];
+
 const PLACEHOLDER_TEST = /no test specified/;
+
+/** Versions lockfiles pin, by package name (direct dependencies are looked up in it). */
+export function lockedVersions(kind: string, text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  try {
+    if (kind === 'npm-lock') {
+      const lock = JSON.parse(text) as { packages?: Record<string, { version?: string }>; dependencies?: Record<string, { version?: string }> };
+      for (const [key, value] of Object.entries(lock.packages ?? {})) {
+        const name = key.startsWith('node_modules/') ? key.slice('node_modules/'.length) : undefined;
+        if (name && !name.includes('/node_modules/') && value.version) out.set(name, value.version);
+      }
+      for (const [name, value] of Object.entries(lock.dependencies ?? {})) if (value.version && !out.has(name)) out.set(name, value.version);
+    } else if (kind === 'pnpm-lock') {
+      const lock = parseYaml(text) as { importers?: Record<string, { dependencies?: Record<string, { version?: string } | string>; devDependencies?: Record<string, { version?: string } | string> }> } | null;
+      for (const importer of Object.values(lock?.importers ?? {})) {
+        for (const group of [importer.dependencies, importer.devDependencies]) {
+          for (const [name, value] of Object.entries(group ?? {})) {
+            const version = (typeof value === 'string' ? value : value.version ?? '').replace(/\(.*$/, '');
+            if (version && !version.startsWith('link:') && !out.has(name)) out.set(name, version);
+          }
+        }
+      }
+    } else if (kind === 'yarn-lock') {
+      for (const m of text.matchAll(/^"?((?:@[^@/\s"]+\/)?[^@\s",]+)@[^\n]*:\n\s+version:? "?([^"\n]+)"?/gm)) {
+        if (m[1] && m[2] && !out.has(m[1])) out.set(m[1], m[2]);
+      }
+    }
+  } catch {
+    // A lockfile that does not parse pins nothing.
+  }
+  return out;
+}
 
 function packageManager(paths: ReadonlySet<string>, dir: string): string {
   const at = (f: string) => paths.has(dir ? `${dir}/${f}` : f) || paths.has(f);
@@ -158,8 +201,23 @@ export function projectFacts(paths: readonly string[], read: (path: string) => s
     sources.push('Makefile');
   }
 
+  // Lockfiles pin what the manifests ask for: the root's first, then each package's own.
+  for (const { path, kind } of manifests) {
+    if (!['npm-lock', 'pnpm-lock', 'yarn-lock'].includes(kind)) continue;
+    const text = read(path);
+    if (text === undefined) continue;
+    const locked = lockedVersions(kind, text);
+    for (const dep of dependencies) {
+      const version = locked.get(dep.name);
+      if (version !== undefined && dep.resolved === undefined && !dep.manifest.includes('(optional)')) dep.resolved = version;
+    }
+  }
+
   const names = new Set(dependencies.map((d) => d.name));
   const frameworks = FRAMEWORKS.flatMap(([re, name]) => ([...names].some((n) => re.test(n)) ? [name] : []));
+  for (const [re, name] of FRAMEWORK_FILES) {
+    if (!frameworks.includes(name) && paths.some((p) => re.test(p) && !p.includes('node_modules/'))) frameworks.push(name);
+  }
   return {
     manifests,
     dependencies,

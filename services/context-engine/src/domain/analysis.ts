@@ -1,0 +1,191 @@
+import type { Architecture, Conventions, QualityMetrics, RepoContext, TeamContext, ToolInfo } from '@patchbay/contracts';
+import { detectArchitecture } from './architecture.js';
+import { measureConventions, measureQuality } from './conventions.js';
+import { importAliases, resolveImport } from './imports.js';
+import { isCode, isNoise, isTestFile, languageOf } from './languages.js';
+import { type ProjectFacts, projectFacts } from './project-facts.js';
+import type { FileRecord } from './records.js';
+import { projectRules, teamContext } from './team-context.js';
+import { detectTooling } from './tooling.js';
+
+/** Bumped whenever what an analysis holds or how it is computed changes: old cache entries are then ignored. */
+export const ANALYSIS_VERSION = 1;
+
+export interface AnalysedFile {
+  path: string;
+  blob: string;
+  size: number;
+  language?: string;
+  test: boolean;
+}
+
+/**
+ * Everything about one state of a repository that does not depend on the task: cached by
+ * tree hash and shared by all context-engine workers.
+ */
+export interface Analysis {
+  version: number;
+  key: string;
+  repo: string;
+  commit: string;
+  tree: string;
+  files: AnalysedFile[];
+  /** Code files' records by blob hash. */
+  records: Record<string, FileRecord>;
+  unanalysed: Array<{ path: string; reason: string }>;
+  facts: ProjectFacts;
+  tooling: ToolInfo[];
+  architecture: Architecture;
+  /** Files the architecture was read from (besides the directory layout). */
+  architectureSources: string[];
+  conventions: Conventions;
+  quality: QualityMetrics;
+  team: TeamContext;
+  languages: RepoContext['languages'];
+  testDirs: string[];
+  /** Reference graph over `files` indices: [from, to, weight] triples, weight in thousandths. */
+  edges: number[];
+  /** Direct dependencies: [from, to] pairs (an import, or a name only `to` defines). */
+  links: number[];
+  /** Defined name → how many files other than its definers use it. */
+  usedBy: Record<string, number>;
+}
+
+export interface AnalysisInput {
+  key: string;
+  repo: string;
+  commit: string;
+  tree: string;
+  files: ReadonlyArray<{ path: string; blob: string; size: number }>;
+  records: ReadonlyMap<string, FileRecord>;
+  unanalysed: ReadonlyArray<{ path: string; reason: string }>;
+  /** Text of the small files facts come from (manifests, configs, docs). */
+  read(path: string): string | undefined;
+}
+
+const GENERIC = new Set(['constructor', '__init__', 'main', 'init', 'toString', 'default', 'index', 'get', 'set', 'run', 'test', 'name', 'id', 'value', 'data', 'type', 'key']);
+
+/** Weight of a reference edge (after aider's repo map): long specific names count, private and ubiquitous ones little. */
+function nameWeight(name: string, definers: number): number {
+  let w = 1;
+  if (name.length >= 8 && (/[a-z][A-Z]/.test(name) || name.includes('_') || name.includes('-'))) w *= 10;
+  if (name.startsWith('_')) w *= 0.1;
+  if (definers > 5) w *= 0.1;
+  return w;
+}
+
+export function buildAnalysis(input: AnalysisInput): Analysis {
+  const paths = input.files.map((f) => f.path);
+  const files: AnalysedFile[] = input.files.map((f) => {
+    const language = languageOf(f.path);
+    return { path: f.path, blob: f.blob, size: f.size, ...(language ? { language } : {}), test: isTestFile(f.path) };
+  });
+  const recordOf = (f: AnalysedFile) => input.records.get(f.blob);
+  const facts = projectFacts(paths, input.read);
+  const tooling = detectTooling(paths, input.read, facts.dependencies);
+  const { sources: architectureSources, ...architecture } = detectArchitecture(paths, input.read);
+  const aliases = importAliases(input.read, paths, architecture.workspaces);
+
+  const code = files.flatMap((f) => {
+    const record = recordOf(f);
+    return record && isCode(f.language) && !isNoise(f.path) ? [{ ...f, record }] : [];
+  });
+  const languages = new Map<string, { files: number; lines: number }>();
+  for (const f of code) {
+    const entry = languages.get(f.language as string) ?? { files: 0, lines: 0 };
+    entry.files += 1;
+    entry.lines += f.record.lines;
+    languages.set(f.language as string, entry);
+  }
+  const testDirs = [...new Set(code.filter((f) => f.test).map((f) => (f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '.')))].sort();
+
+  // The reference graph: who uses names defined where, plus resolved imports.
+  const index = new Map(files.map((f, i) => [f.path, i]));
+  const definers = new Map<string, number[]>();
+  const topLevelUnique = new Map<string, number>();
+  for (const f of code) {
+    const i = index.get(f.path) as number;
+    const seen = new Set<string>();
+    for (const d of f.record.defs) {
+      if (d.name.length < 2 || GENERIC.has(d.name) || seen.has(d.name)) continue;
+      seen.add(d.name);
+      const list = definers.get(d.name) ?? [];
+      list.push(i);
+      definers.set(d.name, list);
+      if (d.container === undefined) topLevelUnique.set(d.name, topLevelUnique.has(d.name) ? -1 : i);
+    }
+  }
+  const weights = new Map<number, number>();
+  const linkSet = new Set<number>();
+  const n = files.length;
+  const usedBy: Record<string, number> = {};
+  for (const f of code) {
+    const from = index.get(f.path) as number;
+    for (const [name, count] of Object.entries(f.record.refs)) {
+      const ds = definers.get(name);
+      if (!ds) continue;
+      if (!ds.includes(from)) usedBy[name] = (usedBy[name] ?? 0) + 1;
+      const w = (nameWeight(name, ds.length) * Math.sqrt(count)) / ds.length;
+      for (const to of ds) {
+        if (to === from) continue;
+        weights.set(from * n + to, (weights.get(from * n + to) ?? 0) + w);
+      }
+      const unique = topLevelUnique.get(name);
+      if (unique !== undefined && unique >= 0 && unique !== from && name.length >= 4) linkSet.add(from * n + unique);
+    }
+  }
+  const goModules = files
+    .filter((f) => /(^|\/)go\.mod$/.test(f.path))
+    .flatMap((f) => {
+      const module = /^module\s+(\S+)/m.exec(input.read(f.path) ?? '')?.[1];
+      return module ? [{ dir: f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '', module }] : [];
+    });
+  const goByDir = new Map<string, string[]>();
+  for (const f of code) {
+    if (f.language !== 'Go' || f.test) continue;
+    const dir = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '';
+    goByDir.set(dir, [...(goByDir.get(dir) ?? []), f.path]);
+  }
+  const ctx = { has: (p: string) => index.has(p), goFiles: (d: string) => goByDir.get(d) ?? [], goModules, aliases };
+  for (const f of code) {
+    const from = index.get(f.path) as number;
+    for (const spec of f.record.imports) {
+      for (const target of resolveImport(f.path, spec, f.language, ctx)) {
+        const to = index.get(target);
+        if (to === undefined || to === from) continue;
+        weights.set(from * n + to, (weights.get(from * n + to) ?? 0) + 1);
+        linkSet.add(from * n + to);
+      }
+    }
+  }
+  const edges: number[] = [];
+  for (const [key, w] of weights) edges.push(Math.floor(key / n), key % n, Math.max(1, Math.round(w * 1000)));
+  const links: number[] = [];
+  for (const key of linkSet) links.push(Math.floor(key / n), key % n);
+
+  const conventions = measureConventions(code, tooling, aliases.map(([prefix]) => prefix));
+  const quality = measureQuality(code.map((f) => ({ path: f.path, test: f.test, lines: f.record.lines, commentLines: f.record.commentLines })));
+  const team = teamContext(paths, input.read, tooling, projectRules(input.read, paths));
+  return {
+    version: ANALYSIS_VERSION,
+    key: input.key,
+    repo: input.repo,
+    commit: input.commit,
+    tree: input.tree,
+    files,
+    records: Object.fromEntries(code.map((f) => [f.blob, f.record])),
+    unanalysed: [...input.unanalysed],
+    facts,
+    tooling,
+    architecture,
+    architectureSources,
+    conventions,
+    quality,
+    team,
+    languages: [...languages.entries()].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.lines - a.lines || a.name.localeCompare(b.name)),
+    testDirs,
+    edges,
+    links,
+    usedBy,
+  };
+}

@@ -1,0 +1,163 @@
+import type { RepoContext } from '@patchbay/contracts';
+import type { Logger } from '@patchbay/telemetry';
+import { ANALYSIS_VERSION, type Analysis, buildAnalysis } from '../domain/analysis.js';
+import { isFactFile, skipReason } from '../domain/file-kinds.js';
+import { grammarFor, isCode, languageOf } from '../domain/languages.js';
+import type { FileRecord } from '../domain/records.js';
+import { NO_STYLE } from '../domain/records.js';
+import type { SymbolParser } from '../parsing/tree-sitter.js';
+import type { ContextCache } from './cache.js';
+import type { ListedFile, Listing, RepoSource } from './source.js';
+
+export interface AnalyzeOptions {
+  cache: ContextCache;
+  parser: () => Promise<SymbolParser>;
+  maxFileBytes: number;
+  log?: Logger;
+  /** Keep recent analyses in this process too (default true); the shared cache is always used. */
+  memo?: boolean;
+}
+
+export interface AnalyzeResult {
+  analysis: Analysis;
+  listing: Listing;
+  stats: RepoContext['cache'];
+}
+
+const MEMO_SIZE = 4;
+const memo = new Map<string, Analysis>();
+const remember = (a: Analysis) => {
+  memo.delete(a.key);
+  memo.set(a.key, a);
+  while (memo.size > MEMO_SIZE) memo.delete(memo.keys().next().value as string);
+};
+
+const latestPointer = (repo: string) => `latest:${repo}`;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Text of a file, or why it is not text. */
+export function decodeText(content: Buffer): { text: string } | { reason: string } {
+  if (content.subarray(0, 8_000).includes(0)) return { reason: 'binary' };
+  try {
+    return { text: utf8.decode(content) };
+  } catch {
+    return { reason: 'binary (not UTF-8 text)' };
+  }
+}
+
+/** A record for a code file: symbols from tree-sitter when there is a grammar, otherwise lines only. */
+function recordFor(path: string, content: Buffer, parser: SymbolParser | undefined): FileRecord {
+  const decoded = decodeText(content);
+  const empty = { lines: 0, commentLines: 0, defs: [], refs: {}, imports: [], style: NO_STYLE, parseErrors: false };
+  if ('reason' in decoded) return { ...empty, skipped: decoded.reason };
+  const text = decoded.text;
+  const lines = text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  if (lines > 0 && text.length / lines > 500) return { ...empty, lines, skipped: 'minified or generated (lines average over 500 characters)' };
+  const grammar = grammarFor(path);
+  if (!grammar || !parser) return { ...empty, lines };
+  try {
+    return parser.parse(grammar, text);
+  } catch (err) {
+    return { ...empty, lines, skipped: `could not be parsed (${(err as Error).message})` };
+  }
+}
+
+/**
+ * The analysis of a repository state, as cheaply as the caches allow: this process's
+ * memory, then the shared cache by tree hash, then (on a miss) the previous analysis of the
+ * same repository and the per-file records by blob hash, parsing only what is new.
+ */
+export async function analyzeRepository(source: RepoSource, options: AnalyzeOptions): Promise<AnalyzeResult> {
+  const started = performance.now();
+  const listing = await source.list();
+  const done = (analysis: Analysis, mode: RepoContext['cache']['analysis'], parsed: number, reused: number): AnalyzeResult => ({
+    analysis,
+    listing,
+    stats: { analysis: mode, filesParsed: parsed, filesReused: reused, ms: Math.round((performance.now() - started) * 10) / 10 },
+  });
+  const local = options.memo === false ? undefined : memo.get(listing.key);
+  if (local && local.repo === listing.repo) return done(local, 'hit', 0, 0);
+  const cached = await options.cache.getAnalysis(listing.key);
+  if (cached && cached.repo === listing.repo) {
+    if (options.memo !== false) remember(cached);
+    return done(cached, 'hit', 0, 0);
+  }
+
+  // Which files need a record (code), which only their text (facts), which neither.
+  const unanalysed = [...listing.unanalysed];
+  const code: ListedFile[] = [];
+  const factFiles: ListedFile[] = [];
+  for (const f of listing.files) {
+    const reason = skipReason(f.path, f.size, options.maxFileBytes);
+    if (reason !== undefined) {
+      if (reason !== 'dependency or build output') unanalysed.push({ path: f.path, reason });
+      continue;
+    }
+    if (isCode(languageOf(f.path))) code.push(f);
+    if (isFactFile(f.path)) factFiles.push(f);
+  }
+  const records = new Map<string, FileRecord>();
+  const previousKey = await options.cache.getPointer<{ key: string }>(latestPointer(listing.repo));
+  const previous = previousKey && previousKey.key !== listing.key ? await options.cache.getAnalysis(previousKey.key) : null;
+  if (previous) for (const f of code) if (previous.records[f.blob]) records.set(f.blob, previous.records[f.blob] as FileRecord);
+  const missing = [...new Set(code.filter((f) => !records.has(f.blob)).map((f) => f.blob))];
+  const fromKv = await options.cache.getRecords(missing);
+  for (const [blob, record] of fromKv) records.set(blob, record);
+  const reused = code.filter((f) => records.has(f.blob)).length;
+
+  const toParse = code.filter((f) => !records.has(f.blob));
+  const contents = await source.read([...toParse, ...factFiles]);
+  const parser = toParse.some((f) => grammarFor(f.path)) ? await options.parser() : undefined;
+  const fresh = new Map<string, FileRecord>();
+  for (const f of toParse) {
+    const content = contents.get(f.blob);
+    if (content === undefined) {
+      unanalysed.push({ path: f.path, reason: 'unreadable (content not available)' });
+      continue;
+    }
+    const record = fresh.get(f.blob) ?? recordFor(f.path, content, parser);
+    fresh.set(f.blob, record);
+    records.set(f.blob, record);
+  }
+  const saving = options.cache.putRecords(fresh);
+  for (const f of code) {
+    const reason = records.get(f.blob)?.skipped;
+    if (reason !== undefined) unanalysed.push({ path: f.path, reason });
+  }
+  const texts = new Map<string, string>();
+  for (const f of factFiles) {
+    const content = contents.get(f.blob);
+    const decoded = content ? decodeText(content) : undefined;
+    if (decoded && 'text' in decoded) texts.set(f.path, decoded.text);
+  }
+  const usable = new Map([...records].filter(([, r]) => r.skipped === undefined));
+  const analysis = buildAnalysis({
+    key: listing.key,
+    repo: listing.repo,
+    commit: listing.commit,
+    tree: listing.tree,
+    files: listing.files,
+    records: usable,
+    unanalysed: unanalysed.sort((a, b) => a.path.localeCompare(b.path)),
+    read: (path) => texts.get(path),
+  });
+  await Promise.all([saving, options.cache.putAnalysis(analysis)]);
+  await options.cache.putPointer(latestPointer(listing.repo), { key: listing.key, at: Date.now(), version: ANALYSIS_VERSION });
+  if (options.memo !== false) remember(analysis);
+  options.log?.debug({ key: listing.key, parsed: fresh.size, reused, files: listing.files.length }, 'repository analysed');
+  return done(analysis, reused > 0 ? 'incremental' : 'cold', fresh.size, reused);
+}
+
+/** Texts of some files of an analysed listing (binary and unreadable ones are absent). */
+export async function readTexts(source: RepoSource, listing: Listing, paths: readonly string[]): Promise<Map<string, string>> {
+  const byPath = new Map(listing.files.map((f) => [f.path, f]));
+  const wanted = paths.flatMap((p) => (byPath.has(p) ? [byPath.get(p) as ListedFile] : []));
+  const contents = await source.read(wanted);
+  const out = new Map<string, string>();
+  for (const f of wanted) {
+    const content = contents.get(f.blob);
+    const decoded = content ? decodeText(content) : undefined;
+    if (decoded && 'text' in decoded) out.set(f.path, decoded.text);
+  }
+  return out;
+}
