@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isPatchbayError } from '@patchbay/errors';
 import { ciFailureCommand } from './commands/ci-failure.js';
+import { contextCommand } from './commands/context.js';
 import { demoCommand } from './commands/demo.js';
 import {
   boardCommand,
@@ -80,6 +81,16 @@ function build(env: Environment, done: (code: number) => void): Command {
     .argument('<text>', 'the request')
     .option('--mode <mode>', 'a mode the submitter chose')
     .action((text: string, flags) => finish(routeCommand(text, flags)));
+
+  program
+    .command('context')
+    .description('print what the model is told about a repository: its facts and the ranked repo map')
+    .requiredOption('--repo <path|url>', 'a local checkout (uncommitted changes included) or a git URL')
+    .option('--ref <ref>', 'analyse this commit instead of the working tree')
+    .option('--task <text>', 'the task, to rank the map for it')
+    .option('--budget <tokens>', 'token budget of the repo map (default: an eighth of PATCHBAY_CONTEXT_WINDOW, or PATCHBAY_MAP_TOKENS)')
+    .option('--json', 'the whole context as JSON')
+    .action((flags) => finish(contextCommand(flags)));
 
   program
     .command('board')

@@ -107,7 +107,7 @@ export function testLayout(paths: readonly string[]): Architecture['testLayout']
   for (const t of tests) {
     const inTestDir = t.split('/').some((s) => TEST_DIRS.has(s));
     if (!inTestDir && sourceByDirStem.has(`${dirOf(t)}/${stemOf(t)}`)) colocated += 1;
-    else if (inTestDir && sourceKeys.has(keyOf(t)) && keyOf(t).includes('/')) mirrored += 1;
+    else if (inTestDir && sourceKeys.has(keyOf(t))) mirrored += 1;
     else if (inTestDir) apart += 1;
     else colocated += 1;
   }

@@ -59,18 +59,25 @@ export function namedInTask(analysis: Analysis, taskText: string): { files: numb
   const pathLike = (taskText.match(/[\w.-]+(?:\/[\w.-]+)+/g) ?? []).map((p) => p.replace(/^\.\//, '').replace(/[.,:;]+$/, '').toLowerCase());
   const files: number[] = [];
   const byStem = new Map<string, number[]>();
+  const byBase = new Map<string, number[]>();
+  const viaPath = new Set<string>();
   analysis.files.forEach((f, i) => {
     if (isNoise(f.path)) return;
     const lower = f.path.toLowerCase();
     const base = lower.split('/').pop() ?? lower;
     const stem = base.replace(/(\.(test|spec))?\.[a-z0-9]+$/, '').replace(/^test_|_test$/, '');
-    if (lowerTerms.has(lower) || lowerTerms.has(base) || pathLike.some((p) => lower === p || lower.endsWith(`/${p}`))) files.push(i);
+    if (pathLike.some((p) => lower === p || lower.endsWith(`/${p}`))) {
+      files.push(i);
+      viaPath.add(base);
+    } else if (lowerTerms.has(base)) byBase.set(base, [...(byBase.get(base) ?? []), i]);
     else if (stem.length >= 4 && !/^(index|main|init|utils?|types?)$/.test(stem)) byStem.set(stem, [...(byStem.get(stem) ?? []), i]);
   });
+  // A file name names files only when it is not ambiguous, and not when a path already said which one.
+  for (const [base, hits] of byBase) if (!viaPath.has(base) && hits.length <= 3) files.push(...hits);
   // A bare word names a file only when few files carry that stem ("median" for median.py and its test).
   for (const t of terms) {
     const hits = byStem.get(t);
-    if (hits && hits.length <= 3) files.push(...hits);
+    if (hits && hits.length <= 3 && !files.some((i) => hits.includes(i))) files.push(...hits);
   }
   const defined = new Map<string, { name: string; files: number }>();
   for (const record of Object.values(analysis.records)) {

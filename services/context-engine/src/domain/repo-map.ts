@@ -19,12 +19,19 @@ function priority(d: SymbolDef, usedBy: Record<string, number>, named: ReadonlyS
   return (named.has(d.name) ? 1_000_000 : 0) + (d.container === undefined ? 1_000 : 0) + (d.exported ? 500 : 0) + (usedBy[d.name] ?? 0);
 }
 
-/** A file's block: its path, then signatures in source order, members under their container. */
+/** A file's block: its path, then top-level signatures in source order, each container's members under it. */
 function block(path: string, defs: readonly SymbolDef[]): string {
   const lines = [`${path}:`];
-  for (const d of [...defs].sort((a, b) => a.line - b.line)) {
-    const exported = d.exported && d.container === undefined && !/^export\b/.test(d.signature) && /\.(m|c)?[jt]sx?$/.test(path) ? 'export ' : '';
-    lines.push(`${d.container === undefined ? '  ' : '    '}${exported}${d.signature}`);
+  const js = /\.(m|c)?[jt]sx?$/.test(path);
+  const byLine = [...defs].sort((a, b) => a.line - b.line);
+  const top = byLine.filter((d) => d.container === undefined);
+  const topNames = new Set(top.map((d) => d.name));
+  const line = (d: SymbolDef, indent: string) =>
+    `${indent}${js && d.exported && d.container === undefined && !/^export\b/.test(d.signature) ? 'export ' : ''}${d.signature}`;
+  for (const d of byLine) {
+    if (d.container !== undefined && topNames.has(d.container)) continue;
+    lines.push(line(d, '  '));
+    if (d.container === undefined) for (const m of byLine) if (m.container === d.name) lines.push(line(m, '    '));
   }
   return `${lines.join('\n')}\n`;
 }
