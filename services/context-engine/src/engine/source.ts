@@ -96,6 +96,8 @@ export function commitSource(workspace: GitWorkspace, url: string, commit: strin
   return {
     async list() {
       mirror = await workspace.mirror(url);
+      // A commit the mirror does not have yet: resolving it fetches.
+      if (!(await git(mirror, ['cat-file', '-e', `${commit}^{commit}`]).then(() => true, () => false))) await workspace.resolveCommit(url, commit);
       const tree = await git(mirror, ['rev-parse', `${commit}^{tree}`]);
       const entries = parseLsTree(await git(mirror, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit]));
       const files: ListedFile[] = [];
