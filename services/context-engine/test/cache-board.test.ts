@@ -95,7 +95,7 @@ describe('the shared cache', () => {
       let clock = 1_000_000;
       const run = () => analyzeRepository(localSource(repo.dir, cache, 5_000, () => clock), { cache, parser: loadSymbolParser, maxFileBytes: MAX_FILE_BYTES, memo: false });
       const clean = await run();
-      expect(clean.listing.dirty).toBe(0);
+      expect(clean.identity.dirty).toBe(0);
 
       const path = join(repo.dir, 'src/repositories/pool.ts');
       const original = await readFile(path, 'utf8');
@@ -106,7 +106,7 @@ describe('the shared cache', () => {
       await writeFile(path, first);
       await utimes(path, mtime, mtime);
       const dirty = await run();
-      expect(dirty.listing.dirty).toBe(1);
+      expect(dirty.identity.dirty).toBe(1);
       expect(dirty.stats).toMatchObject({ analysis: 'incremental', filesParsed: 1 });
       expect(Object.values(dirty.analysis.records).some((r) => r.defs.some((d) => d.name === 'poolA'))).toBe(true);
       expect((await run()).stats.analysis).toBe('hit');

@@ -1,5 +1,4 @@
 import { parse as parseToml } from 'smol-toml';
-import { parse as parseYaml } from 'yaml';
 import type { RepoContext } from '@patchbay/contracts';
 
 /** What manifests say about the project: dependencies, frameworks, and how to run its tests. */
@@ -66,14 +65,24 @@ export function lockedVersions(kind: string, text: string): Map<string, string> 
       }
       for (const [name, value] of Object.entries(lock.dependencies ?? {})) if (value.version && !out.has(name)) out.set(name, value.version);
     } else if (kind === 'pnpm-lock') {
-      const lock = parseYaml(text) as { importers?: Record<string, { dependencies?: Record<string, { version?: string } | string>; devDependencies?: Record<string, { version?: string } | string> }> } | null;
-      for (const importer of Object.values(lock?.importers ?? {})) {
-        for (const group of [importer.dependencies, importer.devDependencies]) {
-          for (const [name, value] of Object.entries(group ?? {})) {
-            const version = (typeof value === 'string' ? value : value.version ?? '').replace(/\(.*$/, '');
-            if (version && !version.startsWith('link:') && !out.has(name)) out.set(name, version);
-          }
+      // Only the importers section matters, and lockfiles are large: scan lines instead of parsing YAML.
+      let inImporters = false;
+      let name: string | undefined;
+      for (const line of text.split('\n')) {
+        if (/^\S/.test(line)) {
+          if (inImporters) break;
+          inImporters = line.startsWith('importers:');
+          continue;
         }
+        if (!inImporters) continue;
+        const pkg = /^ {6}['"]?([^'":\s][^'":]*?)['"]?:\s*(\S*)\s*$/.exec(line);
+        if (pkg) {
+          name = pkg[1];
+          if (pkg[2] && name && !out.has(name)) out.set(name, pkg[2].replace(/\(.*$/, ''));
+          continue;
+        }
+        const version = /^ {8}version:\s*['"]?([^'"\s]+)/.exec(line);
+        if (version?.[1] && name && !out.has(name) && !version[1].startsWith('link:')) out.set(name, version[1].replace(/\(.*$/, ''));
       }
     } else if (kind === 'yarn-lock') {
       for (const m of text.matchAll(/^"?((?:@[^@/\s"]+\/)?[^@\s",]+)@[^\n]*:\n\s+version:? "?([^"\n]+)"?/gm)) {

@@ -7,7 +7,7 @@ import type { FileRecord } from '../domain/records.js';
 import { NO_STYLE } from '../domain/records.js';
 import type { SymbolParser } from '../parsing/tree-sitter.js';
 import type { ContextCache } from './cache.js';
-import type { ListedFile, Listing, RepoSource } from './source.js';
+import type { Identity, ListedFile, RepoSource } from './source.js';
 
 export interface AnalyzeOptions {
   cache: ContextCache;
@@ -20,7 +20,7 @@ export interface AnalyzeOptions {
 
 export interface AnalyzeResult {
   analysis: Analysis;
-  listing: Listing;
+  identity: Identity;
   stats: RepoContext['cache'];
 }
 
@@ -69,21 +69,22 @@ function recordFor(path: string, content: Buffer, parser: SymbolParser | undefin
  */
 export async function analyzeRepository(source: RepoSource, options: AnalyzeOptions): Promise<AnalyzeResult> {
   const started = performance.now();
-  const listing = await source.list();
+  const identity = await source.identify();
   const done = (analysis: Analysis, mode: RepoContext['cache']['analysis'], parsed: number, reused: number): AnalyzeResult => ({
     analysis,
-    listing,
+    identity,
     stats: { analysis: mode, filesParsed: parsed, filesReused: reused, ms: Math.round((performance.now() - started) * 10) / 10 },
   });
-  const local = options.memo === false ? undefined : memo.get(listing.key);
-  if (local && local.repo === listing.repo) return done(local, 'hit', 0, 0);
-  const cached = await options.cache.getAnalysis(listing.key);
-  if (cached && cached.repo === listing.repo) {
+  const local = options.memo === false ? undefined : memo.get(identity.key);
+  if (local && local.repo === identity.repo) return done(local, 'hit', 0, 0);
+  const cached = await options.cache.getAnalysis(identity.key);
+  if (cached && cached.repo === identity.repo) {
     if (options.memo !== false) remember(cached);
     return done(cached, 'hit', 0, 0);
   }
 
   // Which files need a record (code), which only their text (facts), which neither.
+  const listing = await source.list();
   const unanalysed = [...listing.unanalysed];
   const code: ListedFile[] = [];
   const factFiles: ListedFile[] = [];
@@ -148,10 +149,13 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
   return done(analysis, reused > 0 ? 'incremental' : 'cold', fresh.size, reused);
 }
 
-/** Texts of some files of an analysed listing (binary and unreadable ones are absent). */
-export async function readTexts(source: RepoSource, listing: Listing, paths: readonly string[]): Promise<Map<string, string>> {
-  const byPath = new Map(listing.files.map((f) => [f.path, f]));
-  const wanted = paths.flatMap((p) => (byPath.has(p) ? [byPath.get(p) as ListedFile] : []));
+/** Texts of some files of an analysed repository (binary and unreadable ones are absent). */
+export async function readTexts(source: RepoSource, analysis: Analysis, paths: readonly string[]): Promise<Map<string, string>> {
+  const byPath = new Map(analysis.files.map((f) => [f.path, f]));
+  const wanted: ListedFile[] = paths.flatMap((p) => {
+    const f = byPath.get(p);
+    return f ? [{ path: f.path, size: f.size, blob: f.blob }] : [];
+  });
   const contents = await source.read(wanted);
   const out = new Map<string, string>();
   for (const f of wanted) {

@@ -31,14 +31,14 @@ export async function contextForTask(
   request: TaskRequest,
   options: AnalyzeOptions & { board?: Pick<Board, 'current'> | undefined },
 ): Promise<TaskContextResult> {
-  const { analysis, listing, stats } = await analyzeRepository(source, options);
+  const { analysis, stats } = await analyzeRepository(source, options);
   const current = options.board ? await options.board.current(analysis.repo, blobLookup(analysis)) : [];
   const own = factEntries(analysis, AGENT, new Date().toISOString());
   const { facts, toWrite } = fromBoard(current, own);
   const taskText = `${request.title}\n${request.description ?? ''}`;
   const ranking = rankFiles(analysis, taskText);
   const candidates = relevantCandidates(analysis, ranking);
-  const texts = await readTexts(source, listing, candidates.map((c) => c.path));
+  const texts = await readTexts(source, analysis, candidates.map((c) => c.path));
   const context = assembleContext({
     analysis,
     ranking,

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { lstat, open, readlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { execa } from 'execa';
 import { type GitWorkspace, git } from '@patchbay/workspace';
 
@@ -11,20 +13,27 @@ export interface ListedFile {
   blob: string;
 }
 
-export interface Listing {
+/** Which state of which repository: enough to look an analysis up without listing anything. */
+export interface Identity {
   repo: string;
   commit: string;
   tree: string;
   /** Cache key of this state: the tree hash, or for a dirty working tree a hash of it and the changed files. */
   key: string;
-  files: ListedFile[];
-  /** Entries that are not regular files git can give us, with why. */
-  unanalysed: Array<{ path: string; reason: string }>;
-  /** Files whose content came from the working tree rather than git. */
+  /** Files whose content comes from the working tree rather than git. */
   dirty: number;
 }
 
+export interface Listing extends Identity {
+  files: ListedFile[];
+  /** Entries that are not regular files git can give us, with why. */
+  unanalysed: Array<{ path: string; reason: string }>;
+}
+
 export interface RepoSource {
+  /** Cheap: what state this is, for a cache lookup. */
+  identify(): Promise<Identity>;
+  /** Every file of that state (done only when the cache has no analysis of it). */
   list(): Promise<Listing>;
   /** Contents by blob hash; what cannot be read is absent. */
   read(files: readonly ListedFile[]): Promise<Map<string, Buffer>>;
@@ -93,23 +102,30 @@ function parseLsTree(out: string): TreeEntry[] {
 /** A commit of a repository, read from the service's mirror: content comes from git alone. */
 export function commitSource(workspace: GitWorkspace, url: string, commit: string): RepoSource {
   let mirror: string | undefined;
-  return {
-    async list() {
+  let identity: Promise<Identity> | undefined;
+  const identify = () =>
+    (identity ??= (async () => {
       mirror = await workspace.mirror(url);
       // A commit the mirror does not have yet: resolving it fetches.
       if (!(await git(mirror, ['cat-file', '-e', `${commit}^{commit}`]).then(() => true, () => false))) await workspace.resolveCommit(url, commit);
       const tree = await git(mirror, ['rev-parse', `${commit}^{tree}`]);
-      const entries = parseLsTree(await git(mirror, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit]));
+      return { repo: url, commit, tree, key: tree, dirty: 0 };
+    })());
+  return {
+    identify,
+    async list() {
+      const id = await identify();
+      const where = mirror as string;
+      const entries = parseLsTree(await git(where, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit]));
       const files: ListedFile[] = [];
       const unanalysed: Listing['unanalysed'] = [];
-      const links = entries.filter((e) => e.mode === '120000');
-      const targets = await catBlobs(mirror, links.map((l) => l.blob));
+      const targets = await catBlobs(where, entries.filter((e) => e.mode === '120000').map((l) => l.blob));
       for (const e of entries) {
         if (e.mode === '120000') unanalysed.push({ path: e.path, reason: symlinkReason(targets.get(e.blob)?.toString('utf8') ?? '?', e.path) });
         else if (e.type === 'commit') unanalysed.push({ path: e.path, reason: 'submodule, not analysed' });
         else if (e.type === 'blob') files.push({ path: e.path, size: e.size, blob: e.blob });
       }
-      return { repo: url, commit, tree, key: tree, files, unanalysed, dirty: 0 };
+      return { ...id, files, unanalysed };
     },
     async read(files) {
       return catBlobs(mirror ?? (await workspace.mirror(url)), files.map((f) => f.blob));
@@ -144,67 +160,47 @@ async function readRegular(path: string, maxBytes: number): Promise<Buffer> {
   }
 }
 
+const run = promisify(execFile);
+
 /**
- * A local checkout as it is on disk, uncommitted changes included. Tracked files that match
- * the index come from git by blob; changed and untracked files are read from disk and
- * hashed the way git would, and remembered by size and mtime for `ttlMs`.
+ * A local checkout as it is on disk, uncommitted changes included. Committed files come
+ * from git by blob; changed, staged and untracked files are read from disk and hashed the
+ * way git would, and remembered by size and mtime for `ttlMs`.
  */
 export function workingTreeSource(dir: string, options: WorkingTreeOptions): RepoSource {
   const root = resolve(dir);
   const fromDisk = new Map<string, Buffer>();
   const now = options.now ?? Date.now;
-  const run = (args: string[]) => git(root, args, { env: GIT_ENV });
-  return {
-    async list() {
-      const head = await run(['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => '');
-      const tree = head ? await run(['rev-parse', `${head}^{tree}`]) : EMPTY_TREE;
-      const [indexOut, statusOut] = await Promise.all([
-        run(['ls-files', '-s', '-z']),
-        run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all']),
+  const gitOut = async (args: string[]) =>
+    (await run('git', args, { cwd: root, env: { ...GIT_ENV, PATH: process.env['PATH'] ?? '' }, maxBuffer: 1 << 30, encoding: 'utf8' })).stdout;
+  let identity: Promise<Identity> | undefined;
+  const dirtyFiles: ListedFile[] = [];
+  const dirtyPaths = new Set<string>();
+  const unanalysed: Listing['unanalysed'] = [];
+
+  const identify = () =>
+    (identity ??= (async () => {
+      const [heads, statusOut] = await Promise.all([
+        gitOut(['rev-parse', '-q', 'HEAD', 'HEAD^{tree}']).catch(() => ''),
+        gitOut(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all']),
       ]);
-      const indexed = new Map<string, { mode: string; blob: string }>();
-      for (const line of indexOut.split('\0').filter(Boolean)) {
-        const tab = line.indexOf('\t');
-        const [mode = '', blob = ''] = line.slice(0, tab).split(' ');
-        indexed.set(line.slice(tab + 1), { mode, blob });
-      }
-      const changed = new Map<string, 'modified' | 'deleted' | 'untracked'>();
-      for (const item of statusOut.split('\0').filter(Boolean)) {
+      const [head = '', tree = EMPTY_TREE] = heads.trim().split('\n');
+      const previous = await options.loadIndex().catch(() => null);
+      const fresh = previous !== null && now() - previous.at < options.ttlMs;
+      const trusted = fresh ? previous.files : {};
+      const index: DirtyIndex = { at: fresh ? previous.at : now(), files: {} };
+      let reread = false;
+      const keyParts: string[] = [];
+      for (const item of statusOut.split('\0').filter(Boolean).sort()) {
         const x = item[0];
         const y = item[1];
         const path = item.slice(3);
-        if (x === '?' && y === '?') changed.set(path, 'untracked');
-        else if (y === 'D' || (x === 'D' && y === ' ')) changed.set(path, 'deleted');
-        else if (y !== ' ') changed.set(path, 'modified');
-      }
-      const previous = await options.loadIndex().catch(() => null);
-      const trusted = previous && now() - previous.at < options.ttlMs ? previous.files : {};
-      const index: DirtyIndex = { at: previous && now() - previous.at < options.ttlMs ? previous.at : now(), files: {} };
-      let reread = false;
-
-      const files: ListedFile[] = [];
-      const unanalysed: Listing['unanalysed'] = [];
-      const keyParts: string[] = [];
-      const paths = [...new Set([...indexed.keys(), ...changed.keys()])].sort();
-      for (const path of paths) {
-        const entry = indexed.get(path);
-        const state = changed.get(path);
-        if (state === 'deleted') {
+        dirtyPaths.add(path);
+        if (x === 'D' || y === 'D') {
           keyParts.push(`${path}\0deleted`);
           continue;
         }
-        if (entry && entry.mode === '160000') {
-          unanalysed.push({ path, reason: 'submodule, not analysed' });
-          continue;
-        }
-        if (entry && state === undefined) {
-          if (entry.mode === '120000') {
-            const target = await readlink(join(root, path)).catch(() => '?');
-            unanalysed.push({ path, reason: symlinkReason(target, path) });
-          } else files.push({ path, size: -1, blob: entry.blob });
-          continue;
-        }
-        // Outside git: read it (unless its size and mtime are remembered and still trusted).
+        // Outside git (changed, staged or untracked): read it, unless its size and mtime are remembered and trusted.
         const abs = join(root, path);
         let info;
         try {
@@ -228,13 +224,13 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
         if (info.size > options.maxFileBytes) {
           // Not analysed, so not read: its size and time stand in for its content.
           const blob = `stat-${info.size}-${Math.trunc(info.mtimeMs)}`;
-          files.push({ path, size: info.size, blob });
+          dirtyFiles.push({ path, size: info.size, blob });
           keyParts.push(`${path}\0${blob}`);
           continue;
         }
         const known = trusted[path];
         if (known && known[0] === info.size && known[1] === info.mtimeMs) {
-          files.push({ path, size: info.size, blob: known[2] });
+          dirtyFiles.push({ path, size: info.size, blob: known[2] });
           index.files[path] = known;
           keyParts.push(`${path}\0${known[2]}`);
           continue;
@@ -243,7 +239,7 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
           const content = await readRegular(abs, options.maxFileBytes);
           const blob = blobHash(content);
           fromDisk.set(blob, content);
-          files.push({ path, size: content.length, blob });
+          dirtyFiles.push({ path, size: content.length, blob });
           index.files[path] = [info.size, info.mtimeMs, blob];
           keyParts.push(`${path}\0${blob}`);
           reread = true;
@@ -252,20 +248,33 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
           keyParts.push(`${path}\0unreadable`);
         }
       }
-      // Sizes of files that match the index come from their blobs, in one git call.
-      const sized = files.filter((f) => f.size < 0);
-      if (sized.length) {
-        const out = await execa('git', ['cat-file', '--batch-check=%(objectname) %(objectsize)'], { cwd: root, input: sized.map((f) => f.blob).join('\n'), env: GIT_ENV, reject: false });
-        const sizes = new Map(out.stdout.split('\n').map((l) => l.split(' ') as [string, string]));
-        for (const f of sized) f.size = Number.parseInt(sizes.get(f.blob) ?? '0', 10) || 0;
-      }
       if (reread || Object.keys(index.files).length !== Object.keys(previous?.files ?? {}).length) {
         if (reread) index.at = now();
         await options.saveIndex(index).catch(() => {});
       }
       const dirty = keyParts.length;
       const key = dirty === 0 ? tree : `w${createHash('sha256').update(`${tree}\n${keyParts.join('\n')}`).digest('hex').slice(0, 40)}`;
-      return { repo: root, commit: head || '(no commits)', tree, key, files, unanalysed, dirty };
+      return { repo: root, commit: head || '(no commits)', tree, key, dirty };
+    })());
+
+  return {
+    identify,
+    async list() {
+      const id = await identify();
+      const entries = id.commit === '(no commits)' ? [] : parseLsTree(await gitOut(['ls-tree', '-r', '-l', '-z', '--full-tree', 'HEAD']));
+      const files: ListedFile[] = [];
+      const skipped = [...unanalysed];
+      for (const e of entries) {
+        if (dirtyPaths.has(e.path)) continue;
+        if (e.mode === '120000') {
+          const target = await readlink(join(root, e.path)).catch(() => '?');
+          skipped.push({ path: e.path, reason: symlinkReason(target, e.path) });
+        } else if (e.type === 'commit') skipped.push({ path: e.path, reason: 'submodule, not analysed' });
+        else if (e.type === 'blob') files.push({ path: e.path, size: e.size, blob: e.blob });
+      }
+      files.push(...dirtyFiles);
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      return { ...id, files, unanalysed: skipped };
     },
     async read(files) {
       const out = new Map<string, Buffer>();
