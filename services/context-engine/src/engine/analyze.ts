@@ -108,7 +108,9 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
 
   const toParse = code.filter((f) => !records.has(f.blob));
   const contents = await source.read([...toParse, ...factFiles]);
-  const parser = toParse.some((f) => grammarFor(f.path)) ? await options.parser() : undefined;
+  const grammars = toParse.flatMap((f) => grammarFor(f.path) ?? []);
+  const parser = grammars.length ? await options.parser() : undefined;
+  await parser?.load(grammars);
   const fresh = new Map<string, FileRecord>();
   for (const f of toParse) {
     const content = contents.get(f.blob);

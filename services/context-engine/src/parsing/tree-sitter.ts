@@ -7,6 +7,8 @@ import { QUERIES } from './queries.js';
 
 /** Turns source text into a file record with tree-sitter. */
 export interface SymbolParser {
+  /** Loads the grammars (once each); parse() needs its grammar loaded. */
+  load(grammars: Iterable<Grammar>): Promise<void>;
   parse(grammar: Grammar, text: string): FileRecord;
 }
 
@@ -30,26 +32,38 @@ interface Compiled {
 let loading: Promise<SymbolParser> | undefined;
 
 /**
- * Loads web-tree-sitter and the prebuilt grammars (wasm from @repomix/tree-sitter-wasms)
- * once per process; the parser it returns is synchronous.
+ * Loads web-tree-sitter once per process; grammars (prebuilt wasm from
+ * @repomix/tree-sitter-wasms) load on first use, so a TypeScript repository never pays
+ * for compiling the Go grammar.
  */
 export function loadSymbolParser(): Promise<SymbolParser> {
   loading ??= (async () => {
     await Parser.init();
     const require = createRequire(import.meta.url);
     const dir = join(dirname(require.resolve('@repomix/tree-sitter-wasms/package.json')), 'out');
-    const compiled = new Map<Grammar, Compiled>();
-    for (const [grammar, file] of Object.entries(GRAMMAR_FILES) as Array<[Grammar, string]>) {
-      const language = await Language.load(join(dir, file));
-      const parser = new Parser();
-      parser.setLanguage(language);
-      const q = QUERIES[grammar];
-      compiled.set(grammar, { parser, query: new Query(language, [q.defs, q.refs, q.imports, q.comments].join('\n')) });
-    }
+    const compiled = new Map<Grammar, Promise<Compiled>>();
+    const compile = (grammar: Grammar) => {
+      let c = compiled.get(grammar);
+      if (!c) {
+        c = (async () => {
+          const language = await Language.load(join(dir, GRAMMAR_FILES[grammar]));
+          const parser = new Parser();
+          parser.setLanguage(language);
+          const q = QUERIES[grammar];
+          return { parser, query: new Query(language, [q.defs, q.refs, q.imports, q.comments].join('\n')) };
+        })();
+        compiled.set(grammar, c);
+      }
+      return c;
+    };
+    const ready = new Map<Grammar, Compiled>();
     return {
+      async load(grammars) {
+        for (const g of new Set(grammars)) if (!ready.has(g)) ready.set(g, await compile(g));
+      },
       parse(grammar, text) {
-        const c = compiled.get(grammar);
-        if (!c) throw new Error(`no grammar ${grammar}`);
+        const c = ready.get(grammar);
+        if (!c) throw new Error(`grammar ${grammar} is not loaded`);
         return extract(grammar, c, text);
       },
     };
