@@ -5,11 +5,36 @@ import { importAliases, resolveImport } from './imports.js';
 import { isCode, isNoise, isTestFile, languageOf } from './languages.js';
 import { type ProjectFacts, projectFacts } from './project-facts.js';
 import type { FileRecord } from './records.js';
+import { rankFiles } from './ranking.js';
 import { projectRules, teamContext } from './team-context.js';
 import { detectTooling } from './tooling.js';
 
 /** Bumped whenever what an analysis holds or how it is computed changes: old cache entries are then ignored. */
-export const ANALYSIS_VERSION = 1;
+export const ANALYSIS_VERSION = 2;
+
+/** What a request needs of a file's record: its symbols and size, not the references the graph was built from. */
+export type SlimRecord = Pick<FileRecord, 'lines' | 'commentLines' | 'defs'>;
+
+/** The rest of the records, kept apart: only rebuilding the graph after a change needs them. */
+export type GraphInputs = Record<string, Pick<FileRecord, 'refs' | 'imports' | 'style' | 'parseErrors'>>;
+
+/** Splits full records into what requests read and what only a rebuild reads. */
+export function splitRecords(records: ReadonlyMap<string, FileRecord>): { slim: Record<string, SlimRecord>; inputs: GraphInputs } {
+  const slim: Record<string, SlimRecord> = {};
+  const inputs: GraphInputs = {};
+  for (const [blob, r] of records) {
+    slim[blob] = { lines: r.lines, commentLines: r.commentLines, defs: r.defs };
+    inputs[blob] = { refs: r.refs, imports: r.imports, style: r.style, parseErrors: r.parseErrors };
+  }
+  return { slim, inputs };
+}
+
+/** Files with most out-edges kept: the strongest references say where a file belongs; the long tail is noise. */
+const MAX_OUT_EDGES = 40;
+/** A name defined in more files than this is too common to link anything. */
+const MAX_DEFINERS = 20;
+/** Kinds whose names link files; members like interface properties are too common to mean a dependency. */
+const LINKING = new Set(['function', 'class', 'method', 'interface', 'type', 'enum', 'variable', 'namespace']);
 
 export interface AnalysedFile {
   path: string;
@@ -30,8 +55,10 @@ export interface Analysis {
   commit: string;
   tree: string;
   files: AnalysedFile[];
-  /** Code files' records by blob hash. */
-  records: Record<string, FileRecord>;
+  /** Code files' symbols by blob hash. */
+  records: Record<string, SlimRecord>;
+  /** The best-connected code files by plain PageRank (task-independent), best first. */
+  central: number[];
   unanalysed: Array<{ path: string; reason: string }>;
   facts: ProjectFacts;
   tooling: ToolInfo[];
@@ -107,7 +134,7 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
     const i = index.get(f.path) as number;
     const seen = new Set<string>();
     for (const d of f.record.defs) {
-      if (d.name.length < 2 || GENERIC.has(d.name) || seen.has(d.name)) continue;
+      if (d.name.length < 2 || GENERIC.has(d.name) || seen.has(d.name) || !LINKING.has(d.kind)) continue;
       seen.add(d.name);
       const list = definers.get(d.name) ?? [];
       list.push(i);
@@ -121,18 +148,18 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
   const usedBy: Record<string, number> = {};
   for (const f of code) {
     const from = index.get(f.path) as number;
+    const out = new Map<number, number>();
     for (const [name, count] of Object.entries(f.record.refs)) {
       const ds = definers.get(name);
       if (!ds) continue;
       if (!ds.includes(from)) usedBy[name] = (usedBy[name] ?? 0) + 1;
+      if (ds.length > MAX_DEFINERS) continue;
       const w = (nameWeight(name, ds.length) * Math.sqrt(count)) / ds.length;
-      for (const to of ds) {
-        if (to === from) continue;
-        weights.set(from * n + to, (weights.get(from * n + to) ?? 0) + w);
-      }
+      for (const to of ds) if (to !== from) out.set(to, (out.get(to) ?? 0) + w);
       const unique = topLevelUnique.get(name);
       if (unique !== undefined && unique >= 0 && unique !== from && name.length >= 4) linkSet.add(from * n + unique);
     }
+    for (const [to, w] of [...out].sort((a, b) => b[1] - a[1]).slice(0, MAX_OUT_EDGES)) weights.set(from * n + to, w);
   }
   const goModules = files
     .filter((f) => /(^|\/)go\.mod$/.test(f.path))
@@ -164,16 +191,18 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
   for (const key of linkSet) links.push(Math.floor(key / n), key % n);
 
   const conventions = measureConventions(code, tooling, aliases.map(([prefix]) => prefix));
+  const { slim } = splitRecords(new Map(code.map((f) => [f.blob, f.record])));
   const quality = measureQuality(code.map((f) => ({ path: f.path, test: f.test, lines: f.record.lines, commentLines: f.record.commentLines })));
   const team = teamContext(paths, input.read, tooling, projectRules(input.read, paths));
-  return {
+  const analysis: Analysis = {
     version: ANALYSIS_VERSION,
     key: input.key,
     repo: input.repo,
     commit: input.commit,
     tree: input.tree,
     files,
-    records: Object.fromEntries(code.map((f) => [f.blob, f.record])),
+    records: slim,
+    central: [],
     unanalysed: [...input.unanalysed],
     facts,
     tooling,
@@ -188,4 +217,9 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
     links,
     usedBy,
   };
+  analysis.central = rankFiles(analysis, '')
+    .files.filter((f) => !files[f.index]?.test && (slim[files[f.index]?.blob ?? '']?.defs.length ?? 0) > 0)
+    .slice(0, 10)
+    .map((f) => f.index);
+  return analysis;
 }

@@ -4,7 +4,6 @@ import type { Analysis } from './analysis.js';
 import type { BoardFacts } from './assemble.js';
 import { LAYERS } from './architecture.js';
 import { isCode, isNoise } from './languages.js';
-import { rankFiles } from './ranking.js';
 
 /** The board types the context engine reads and writes. */
 export const FACT_TYPES = ['tech_stack', 'architecture', 'test_command', 'code_convention', 'utility', 'integration_point', 'similar_impl'] as const;
@@ -108,9 +107,7 @@ export function factEntries(analysis: Analysis, agent: string, ts: string): Boar
   // Integration points: entry points, then the most central code by plain PageRank.
   const usersOf = new Map<number, number>();
   for (let i = 0; i < analysis.links.length; i += 2) usersOf.set(analysis.links[i + 1] as number, (usersOf.get(analysis.links[i + 1] as number) ?? 0) + 1);
-  const central = rankFiles(analysis, '')
-    .files.filter((f) => !analysis.files[f.index]?.test && (analysis.records[analysis.files[f.index]?.blob ?? '']?.defs.length ?? 0) > 0)
-    .slice(0, 5);
+  const central = analysis.central.slice(0, 5).map((index) => ({ index, path: analysis.files[index]?.path ?? '' }));
   const points = new Map<string, string>();
   for (const p of architecture.entryPoints.slice(0, 3)) points.set(p, 'entry point');
   for (const f of central) {

@@ -26,19 +26,54 @@ const ITERATIONS = 50;
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]{2,}/g;
 const STOP = new Set(['the', 'and', 'for', 'with', 'this', 'that', 'from', 'into', 'when', 'should', 'must', 'test', 'tests', 'fix', 'add', 'make', 'new', 'use', 'not', 'all', 'are', 'its']);
 
+/** Edges as typed arrays with each edge's share of its source's out-weight, computed once per analysis. */
+interface Graph {
+  from: Int32Array;
+  to: Int32Array;
+  share: Float64Array;
+  dangling: Uint8Array;
+}
+
+const graphs = new WeakMap<readonly number[], Graph>();
+
+/** Forward edges plus reverse ones at half weight: rank flows to what a file uses and, more weakly, to what uses it. */
+function graphOf(n: number, edges: readonly number[]): Graph {
+  const known = graphs.get(edges);
+  if (known) return known;
+  const m = (edges.length / 3) * 2;
+  const from = new Int32Array(m);
+  const to = new Int32Array(m);
+  const weight = new Float64Array(m);
+  for (let i = 0, e = 0; i < edges.length; i += 3, e += 2) {
+    from[e] = edges[i] as number;
+    to[e] = edges[i + 1] as number;
+    weight[e] = edges[i + 2] as number;
+    from[e + 1] = edges[i + 1] as number;
+    to[e + 1] = edges[i] as number;
+    weight[e + 1] = (edges[i + 2] as number) / 2;
+  }
+  const out = new Float64Array(n);
+  for (let e = 0; e < m; e++) out[from[e] as number] = (out[from[e] as number] ?? 0) + (weight[e] as number);
+  const share = new Float64Array(m);
+  for (let e = 0; e < m; e++) share[e] = (weight[e] as number) / (out[from[e] as number] as number);
+  const dangling = new Uint8Array(n);
+  for (let i = 0; i < n; i++) dangling[i] = (out[i] ?? 0) === 0 ? 1 : 0;
+  const graph = { from, to, share, dangling };
+  graphs.set(edges, graph);
+  return graph;
+}
+
 /** Personalised PageRank by power iteration; dangling mass goes back to the personalisation. */
 export function pageRank(n: number, edges: readonly number[], personal: Float64Array): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < edges.length; i += 3) out[edges[i] as number] = (out[edges[i] as number] ?? 0) + (edges[i + 2] as number);
+  const { from, to, share, dangling: isDangling } = graphOf(n, edges);
   let rank = Float64Array.from(personal);
   for (let iter = 0; iter < ITERATIONS; iter++) {
     const next = new Float64Array(n);
     let dangling = 0;
-    for (let i = 0; i < n; i++) if ((out[i] ?? 0) === 0) dangling += rank[i] ?? 0;
-    for (let i = 0; i < edges.length; i += 3) {
-      const from = edges[i] as number;
-      const to = edges[i + 1] as number;
-      next[to] = (next[to] ?? 0) + (DAMPING * (rank[from] ?? 0) * (edges[i + 2] as number)) / (out[from] as number);
+    for (let i = 0; i < n; i++) if (isDangling[i]) dangling += rank[i] ?? 0;
+    for (let e = 0; e < from.length; e++) {
+      const t = to[e] as number;
+      next[t] = (next[t] ?? 0) + DAMPING * (rank[from[e] as number] ?? 0) * (share[e] as number);
     }
     let delta = 0;
     for (let i = 0; i < n; i++) {
@@ -134,11 +169,9 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
     total = personal.reduce((a, b) => a + b, 0) || 1;
   }
   for (let i = 0; i < n; i++) personal[i] = (personal[i] ?? 0) / total;
-  // Rank flows to what a file uses and, more weakly, to what uses it.
-  const both: number[] = [...analysis.edges];
-  for (let i = 0; i < analysis.edges.length; i += 3) both.push(analysis.edges[i + 1] as number, analysis.edges[i] as number, Math.max(1, Math.round((analysis.edges[i + 2] as number) / 2)));
-  const rank = pageRank(n, both, personal);
-  const max = Math.max(...rank, Number.MIN_VALUE);
+  const rank = pageRank(n, analysis.edges, personal);
+  let max = Number.MIN_VALUE;
+  for (const r of rank) if (r > max) max = r;
 
   const dependents = new Map<number, number>();
   const dependencies = new Map<number, number>();

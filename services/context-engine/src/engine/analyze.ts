@@ -1,6 +1,6 @@
 import type { RepoContext } from '@patchbay/contracts';
 import type { Logger } from '@patchbay/telemetry';
-import { ANALYSIS_VERSION, type Analysis, buildAnalysis } from '../domain/analysis.js';
+import { ANALYSIS_VERSION, type Analysis, buildAnalysis, splitRecords } from '../domain/analysis.js';
 import { isFactFile, skipReason } from '../domain/file-kinds.js';
 import { grammarFor, isCode, languageOf } from '../domain/languages.js';
 import type { FileRecord } from '../domain/records.js';
@@ -99,8 +99,17 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
   }
   const records = new Map<string, FileRecord>();
   const previousKey = await options.cache.getPointer<{ key: string }>(latestPointer(listing.repo));
-  const previous = previousKey && previousKey.key !== listing.key ? await options.cache.getAnalysis(previousKey.key) : null;
-  if (previous) for (const f of code) if (previous.records[f.blob]) records.set(f.blob, previous.records[f.blob] as FileRecord);
+  const [previous, previousInputs] =
+    previousKey && previousKey.key !== listing.key
+      ? await Promise.all([options.cache.getAnalysis(previousKey.key), options.cache.getInputs(previousKey.key)])
+      : [null, null];
+  if (previous && previousInputs) {
+    for (const f of code) {
+      const slim = previous.records[f.blob];
+      const rest = previousInputs[f.blob];
+      if (slim && rest) records.set(f.blob, { ...slim, ...rest });
+    }
+  }
   const missing = [...new Set(code.filter((f) => !records.has(f.blob)).map((f) => f.blob))];
   const fromKv = await options.cache.getRecords(missing);
   for (const [blob, record] of fromKv) records.set(blob, record);
@@ -144,7 +153,7 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
     unanalysed: unanalysed.sort((a, b) => a.path.localeCompare(b.path)),
     read: (path) => texts.get(path),
   });
-  await Promise.all([saving, options.cache.putAnalysis(analysis)]);
+  await Promise.all([saving, options.cache.putAnalysis(analysis), options.cache.putInputs(analysis.key, splitRecords(usable).inputs)]);
   await options.cache.putPointer(latestPointer(listing.repo), { key: listing.key, at: Date.now(), version: ANALYSIS_VERSION });
   if (options.memo !== false) remember(analysis);
   options.log?.debug({ key: listing.key, parsed: fresh.size, reused, files: listing.files.length }, 'repository analysed');

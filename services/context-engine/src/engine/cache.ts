@@ -3,7 +3,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { Bus } from '@patchbay/bus';
 import { buckets } from '@patchbay/contracts';
-import { ANALYSIS_VERSION, type Analysis } from '../domain/analysis.js';
+import { ANALYSIS_VERSION, type Analysis, type GraphInputs } from '../domain/analysis.js';
 import type { FileRecord } from '../domain/records.js';
 
 /** Bumped when the parser's output changes, so old per-file records are not used. */
@@ -19,6 +19,9 @@ export interface ContextCache {
   putRecords(records: ReadonlyMap<string, FileRecord>): Promise<void>;
   getAnalysis(key: string): Promise<Analysis | null>;
   putAnalysis(analysis: Analysis): Promise<void>;
+  /** The references and imports an analysis was built from, for rebuilding it after a change. */
+  getInputs(key: string): Promise<GraphInputs | null>;
+  putInputs(key: string, inputs: GraphInputs): Promise<void>;
   getPointer<T>(name: string): Promise<T | null>;
   putPointer(name: string, value: unknown): Promise<void>;
 }
@@ -41,6 +44,7 @@ async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>)
 const recordKey = (blob: string) => `r.${RECORD_VERSION}.${blob}`;
 const pointerKey = (name: string) => `p.${createHash('sha256').update(name).digest('hex').slice(0, 40)}`;
 const analysisName = (key: string) => `analysis/${ANALYSIS_VERSION}/${key}`;
+const inputsName = (key: string) => `inputs/${ANALYSIS_VERSION}/${key}`;
 
 /** The cache every context-engine worker shares: a JetStream KV bucket and an object store. */
 export async function openContextCache(bus: Bus): Promise<ContextCache> {
@@ -72,6 +76,13 @@ export async function openContextCache(bus: Bus): Promise<ContextCache> {
     async putAnalysis(analysis) {
       await store.putBlob({ name: analysisName(analysis.key) }, encoder.encode(JSON.stringify(analysis)));
     },
+    async getInputs(key) {
+      const data = await store.getBlob(inputsName(key)).catch(() => null);
+      return data === null ? null : (JSON.parse(decoder.decode(data)) as GraphInputs);
+    },
+    async putInputs(key, inputs) {
+      await store.putBlob({ name: inputsName(key) }, encoder.encode(JSON.stringify(inputs)));
+    },
     async getPointer<T>(name: string) {
       const entry = await kv.get(pointerKey(name)).catch(() => null);
       return entry && entry.operation === 'PUT' && entry.value.length > 0 ? (JSON.parse(decoder.decode(entry.value)) as T) : null;
@@ -87,6 +98,7 @@ export async function openContextCache(bus: Bus): Promise<ContextCache> {
 export function memoryContextCache(): ContextCache {
   const records = new Map<string, FileRecord>();
   const analyses = new Map<string, string>();
+  const inputs = new Map<string, string>();
   const pointers = new Map<string, string>();
   return {
     getRecords: async (blobs) => new Map(blobs.flatMap((b) => (records.has(b) ? [[b, records.get(b) as FileRecord]] : []))),
@@ -98,6 +110,11 @@ export function memoryContextCache(): ContextCache {
       return text === undefined ? null : (JSON.parse(text) as Analysis);
     },
     putAnalysis: async (a) => void analyses.set(a.key, JSON.stringify(a)),
+    getInputs: async (key) => {
+      const text = inputs.get(key);
+      return text === undefined ? null : (JSON.parse(text) as GraphInputs);
+    },
+    putInputs: async (key, value) => void inputs.set(key, JSON.stringify(value)),
     getPointer: async <T>(name: string) => {
       const text = pointers.get(name);
       return text === undefined ? null : (JSON.parse(text) as T);
