@@ -1,8 +1,11 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RepoContext } from '@patchbay/contracts';
+import { type ContextCache, analyzeRepository, loadSymbolParser, memoryContextCache } from '@patchbay/context-engine';
 import { type GitFixture, createGitFixture } from '@patchbay/testkit';
 import { GO_MODULE, MONOREPO, PY_FASTAPI, TS_LAYERED } from './fixtures/repos.js';
-import { contextOf } from './helpers.js';
+import { MAX_FILE_BYTES, contextOf, localSource } from './helpers.js';
 
 const fixtures: Record<string, GitFixture> = {};
 
@@ -199,6 +202,37 @@ describe('budget', () => {
       const shown = [...c.repoMap.text.matchAll(/^(\S.*):$/gm)].map((m) => m[1]);
       const ranked = c.repoMap.ranked.map((r) => r.path).filter((p) => shown.includes(p) || !p.startsWith('test/'));
       expect(shown).toEqual(ranked.filter((p) => shown.includes(p)));
+    }
+  });
+});
+
+describe('incremental analysis', () => {
+  it('patches the reference graph to exactly what a rebuild from scratch finds', async () => {
+    const repo = await createGitFixture(TS_LAYERED);
+    try {
+      const cache = memoryContextCache();
+      const analyse = (c: ContextCache) =>
+        analyzeRepository(localSource(repo.dir, c), { cache: c, parser: loadSymbolParser, maxFileBytes: MAX_FILE_BYTES, memo: false });
+      await analyse(cache);
+      // A body edit, a new name other files already use, and a second definer of a used name.
+      await writeFile(
+        join(repo.dir, 'src/services/orders.ts'),
+        `${TS_LAYERED['src/services/orders.ts']}\nexport function toOrderDto(row: unknown) {\n  return row;\n}\nexport const pool = null;\n`,
+      );
+      await repo.git('commit', '-qam', 'change');
+      const patched = await analyse(cache);
+      expect(patched.stats).toMatchObject({ analysis: 'incremental', filesParsed: 1 });
+      const scratch = await analyse(memoryContextCache());
+      expect(scratch.stats.analysis).toBe('cold');
+      const triples = (a: number[], k: number) => Array.from({ length: a.length / k }, (_, i) => a.slice(i * k, i * k + k).join(',')).sort();
+      expect(triples(patched.analysis.edges, 3)).toEqual(triples(scratch.analysis.edges, 3));
+      expect(triples(patched.analysis.links, 2)).toEqual(triples(scratch.analysis.links, 2));
+      const nonZero = (u: Record<string, number>) => Object.fromEntries(Object.entries(u).filter(([, v]) => v > 0));
+      expect(nonZero(patched.analysis.usedBy)).toEqual(nonZero(scratch.analysis.usedBy));
+      expect([patched.analysis.usedBy['findOrder'], patched.analysis.usedBy['pool']]).toEqual([1, 1]);
+      expect(patched.analysis.records).toEqual(scratch.analysis.records);
+    } finally {
+      await repo.remove();
     }
   });
 });

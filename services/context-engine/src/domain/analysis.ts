@@ -88,6 +88,8 @@ export interface AnalysisInput {
   unanalysed: ReadonlyArray<{ path: string; reason: string }>;
   /** Text of the small files facts come from (manifests, configs, docs). */
   read(path: string): string | undefined;
+  /** The analysis of an earlier state of the same repository, to patch rather than rebuild the graph. */
+  previous?: { analysis: Analysis; inputs: GraphInputs } | undefined;
 }
 
 const GENERIC = new Set(['constructor', '__init__', 'main', 'init', 'toString', 'default', 'index', 'get', 'set', 'run', 'test', 'name', 'id', 'value', 'data', 'type', 'key']);
@@ -99,6 +101,59 @@ function nameWeight(name: string, definers: number): number {
   if (name.startsWith('_')) w *= 0.1;
   if (definers > 5) w *= 0.1;
   return w;
+}
+
+/** The names a record defines that link files (what the graph's in-edges depend on). */
+function definersOf(record: Pick<FileRecord, 'defs'>): string {
+  return [...new Set(record.defs.filter((d) => d.name.length >= 2 && !GENERIC.has(d.name) && LINKING.has(d.kind)).map((d) => d.name))].sort().join('\n');
+}
+
+const MAX_PATCHED = 50;
+const MAX_REWIRED = 2_000;
+
+interface Patch {
+  previous: NonNullable<AnalysisInput['previous']>;
+  /** Files whose content changed. */
+  changed: Set<number>;
+  /** Names some changed file started or stopped defining. */
+  renamed: Set<string>;
+  /** Files whose out-edges are recomputed: the changed ones and every file using a renamed name. */
+  rows: Set<number>;
+}
+
+/**
+ * Whether the previous analysis's graph can be patched instead of rebuilt: the same paths
+ * and few changed files. Only the changed files' edges, and the edges of files using a name
+ * they started or stopped defining, are computed again.
+ */
+function patchable(input: AnalysisInput, files: readonly AnalysedFile[], names: (record: Pick<FileRecord, 'defs'>) => string): Patch | undefined {
+  const previous = input.previous;
+  if (!previous || previous.analysis.files.length !== files.length) return undefined;
+  const changed = new Set<number>();
+  const renamed = new Set<string>();
+  for (let i = 0; i < files.length; i++) {
+    const now = files[i] as AnalysedFile;
+    const before = previous.analysis.files[i];
+    if (!before || before.path !== now.path) return undefined;
+    if (before.blob === now.blob) continue;
+    changed.add(i);
+    if (changed.size > MAX_PATCHED) return undefined;
+    const oldRecord = previous.analysis.records[before.blob];
+    const newRecord = input.records.get(now.blob);
+    if ((oldRecord !== undefined) !== (newRecord !== undefined) || (oldRecord && !previous.inputs[before.blob])) return undefined;
+    const a = new Set(oldRecord ? names(oldRecord).split('\n') : []);
+    const b = new Set(newRecord ? names(newRecord).split('\n') : []);
+    for (const x of a) if (x && !b.has(x)) renamed.add(x);
+    for (const x of b) if (x && !a.has(x)) renamed.add(x);
+  }
+  const rows = new Set(changed);
+  if (renamed.size) {
+    files.forEach((f, i) => {
+      const refs = changed.has(i) ? input.records.get(f.blob)?.refs : previous.inputs[f.blob]?.refs;
+      if (refs && [...renamed].some((name) => refs[name] !== undefined)) rows.add(i);
+    });
+  }
+  return rows.size > MAX_REWIRED ? undefined : { previous, changed, renamed, rows };
 }
 
 export function buildAnalysis(input: AnalysisInput): Analysis {
@@ -142,25 +197,7 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
       if (d.container === undefined) topLevelUnique.set(d.name, topLevelUnique.has(d.name) ? -1 : i);
     }
   }
-  const weights = new Map<number, number>();
-  const linkSet = new Set<number>();
   const n = files.length;
-  const usedBy: Record<string, number> = {};
-  for (const f of code) {
-    const from = index.get(f.path) as number;
-    const out = new Map<number, number>();
-    for (const [name, count] of Object.entries(f.record.refs)) {
-      const ds = definers.get(name);
-      if (!ds) continue;
-      if (!ds.includes(from)) usedBy[name] = (usedBy[name] ?? 0) + 1;
-      if (ds.length > MAX_DEFINERS) continue;
-      const w = (nameWeight(name, ds.length) * Math.sqrt(count)) / ds.length;
-      for (const to of ds) if (to !== from) out.set(to, (out.get(to) ?? 0) + w);
-      const unique = topLevelUnique.get(name);
-      if (unique !== undefined && unique >= 0 && unique !== from && name.length >= 4) linkSet.add(from * n + unique);
-    }
-    for (const [to, w] of [...out].sort((a, b) => b[1] - a[1]).slice(0, MAX_OUT_EDGES)) weights.set(from * n + to, w);
-  }
   const goModules = files
     .filter((f) => /(^|\/)go\.mod$/.test(f.path))
     .flatMap((f) => {
@@ -174,21 +211,62 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
     goByDir.set(dir, [...(goByDir.get(dir) ?? []), f.path]);
   }
   const ctx = { has: (p: string) => index.has(p), goFiles: (d: string) => goByDir.get(d) ?? [], goModules, aliases };
-  for (const f of code) {
+
+  /** One file's out-edges (references weighted, imports counted), direct links, and the names it uses from elsewhere. */
+  const outgoing = (f: (typeof code)[number], refs: Record<string, number>) => {
     const from = index.get(f.path) as number;
+    const out = new Map<number, number>();
+    const linked = new Set<number>();
+    const used: string[] = [];
+    for (const [name, count] of Object.entries(refs)) {
+      const ds = definers.get(name);
+      if (!ds) continue;
+      if (!ds.includes(from)) used.push(name);
+      if (ds.length > MAX_DEFINERS) continue;
+      const w = (nameWeight(name, ds.length) * Math.sqrt(count)) / ds.length;
+      for (const to of ds) if (to !== from) out.set(to, (out.get(to) ?? 0) + w);
+      const unique = topLevelUnique.get(name);
+      if (unique !== undefined && unique >= 0 && unique !== from && name.length >= 4) linked.add(unique);
+    }
+    const kept = new Map([...out].sort((a, b) => b[1] - a[1]).slice(0, MAX_OUT_EDGES));
     for (const spec of f.record.imports) {
       for (const target of resolveImport(f.path, spec, f.language, ctx)) {
         const to = index.get(target);
         if (to === undefined || to === from) continue;
-        weights.set(from * n + to, (weights.get(from * n + to) ?? 0) + 1);
-        linkSet.add(from * n + to);
+        kept.set(to, (kept.get(to) ?? 0) + 1);
+        linked.add(to);
       }
     }
-  }
+    return { from, kept, linked, used };
+  };
+
   const edges: number[] = [];
-  for (const [key, w] of weights) edges.push(Math.floor(key / n), key % n, Math.max(1, Math.round(w * 1000)));
   const links: number[] = [];
-  for (const key of linkSet) links.push(Math.floor(key / n), key % n);
+  let usedBy: Record<string, number> = {};
+  const patch = patchable(input, files, definersOf);
+  const rows = patch ? code.filter((f) => patch.rows.has(index.get(f.path) as number)) : code;
+  if (patch) {
+    const prev = patch.previous.analysis;
+    for (let i = 0; i < prev.edges.length; i += 3) if (!patch.rows.has(prev.edges[i] as number)) edges.push(prev.edges[i] as number, prev.edges[i + 1] as number, prev.edges[i + 2] as number);
+    for (let i = 0; i < prev.links.length; i += 2) if (!patch.rows.has(prev.links[i] as number)) links.push(prev.links[i] as number, prev.links[i + 1] as number);
+    // Uses of names nobody renamed change only in the changed files; renamed names are counted again below.
+    usedBy = { ...prev.usedBy };
+    for (const name of patch.renamed) delete usedBy[name];
+    for (const i of patch.changed) {
+      const old = prev.files[i];
+      const refs = old ? patch.previous.inputs[old.blob]?.refs : undefined;
+      const f = code.find((c) => c.path === old?.path);
+      if (!refs || !f) continue;
+      for (const name of outgoing({ ...f, record: { ...f.record, imports: [] } }, refs).used) if (!patch.renamed.has(name)) usedBy[name] = (usedBy[name] ?? 1) - 1;
+    }
+  }
+  for (const f of rows) {
+    const { from, kept, linked, used } = outgoing(f, f.record.refs);
+    for (const [to, w] of kept) edges.push(from, to, Math.max(1, Math.round(w * 1000)));
+    for (const to of linked) links.push(from, to);
+    const counted = patch && !patch.changed.has(from);
+    for (const name of used) if (!counted || patch.renamed.has(name)) usedBy[name] = (usedBy[name] ?? 0) + 1;
+  }
 
   const conventions = measureConventions(code, tooling, aliases.map(([prefix]) => prefix));
   const { slim } = splitRecords(new Map(code.map((f) => [f.blob, f.record])));
@@ -217,7 +295,8 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
     links,
     usedBy,
   };
-  analysis.central = rankFiles(analysis, '')
+  const unchangedGraph = patch !== undefined;
+  analysis.central = unchangedGraph && patch ? patch.previous.analysis.central : rankFiles(analysis, '')
     .files.filter((f) => !files[f.index]?.test && (slim[files[f.index]?.blob ?? '']?.defs.length ?? 0) > 0)
     .slice(0, 10)
     .map((f) => f.index);

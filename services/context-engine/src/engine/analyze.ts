@@ -152,6 +152,7 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
     records: usable,
     unanalysed: unanalysed.sort((a, b) => a.path.localeCompare(b.path)),
     read: (path) => texts.get(path),
+    previous: previous && previousInputs ? { analysis: previous, inputs: previousInputs } : undefined,
   });
   await Promise.all([saving, options.cache.putAnalysis(analysis), options.cache.putInputs(analysis.key, splitRecords(usable).inputs)]);
   await options.cache.putPointer(latestPointer(listing.repo), { key: listing.key, at: Date.now(), version: ANALYSIS_VERSION });
