@@ -230,7 +230,8 @@ describe('incremental analysis', () => {
       const nonZero = (u: Record<string, number>) => Object.fromEntries(Object.entries(u).filter(([, v]) => v > 0));
       expect(nonZero(patched.analysis.usedBy)).toEqual(nonZero(scratch.analysis.usedBy));
       expect([patched.analysis.usedBy['findOrder'], patched.analysis.usedBy['pool']]).toEqual([1, 1]);
-      expect(patched.analysis.records).toEqual(scratch.analysis.records);
+      expect(patched.analysis.names).toEqual(scratch.analysis.names);
+      expect(patched.analysis.files).toEqual(scratch.analysis.files);
     } finally {
       await repo.remove();
     }

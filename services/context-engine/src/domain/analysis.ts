@@ -15,19 +15,8 @@ export const ANALYSIS_VERSION = 2;
 /** What a request needs of a file's record: its symbols and size, not the references the graph was built from. */
 export type SlimRecord = Pick<FileRecord, 'lines' | 'commentLines' | 'defs'>;
 
-/** The rest of the records, kept apart: only rebuilding the graph after a change needs them. */
-export type GraphInputs = Record<string, Pick<FileRecord, 'refs' | 'imports' | 'style' | 'parseErrors'>>;
-
-/** Splits full records into what requests read and what only a rebuild reads. */
-export function splitRecords(records: ReadonlyMap<string, FileRecord>): { slim: Record<string, SlimRecord>; inputs: GraphInputs } {
-  const slim: Record<string, SlimRecord> = {};
-  const inputs: GraphInputs = {};
-  for (const [blob, r] of records) {
-    slim[blob] = { lines: r.lines, commentLines: r.commentLines, defs: r.defs };
-    inputs[blob] = { refs: r.refs, imports: r.imports, style: r.style, parseErrors: r.parseErrors };
-  }
-  return { slim, inputs };
-}
+/** The full records an analysis was built from, by blob: read back only to rebuild it after a change. */
+export type GraphInputs = Record<string, FileRecord>;
 
 /** Files with most out-edges kept: the strongest references say where a file belongs; the long tail is noise. */
 const MAX_OUT_EDGES = 40;
@@ -42,6 +31,16 @@ export interface AnalysedFile {
   size: number;
   language?: string;
   test: boolean;
+  /** Symbols found, for parsed code files (absent for files that were not parsed). */
+  symbols?: number;
+}
+
+/** A helper other files already use, for the board's `utility` entries. */
+export interface Utility {
+  name: string;
+  file: string;
+  usage: string;
+  usedBy: number;
 }
 
 /**
@@ -55,10 +54,11 @@ export interface Analysis {
   commit: string;
   tree: string;
   files: AnalysedFile[];
-  /** Code files' symbols by blob hash. */
-  records: Record<string, SlimRecord>;
-  /** The best-connected code files by plain PageRank (task-independent), best first. */
-  central: number[];
+  /** Defined name → the files (indices) defining it; symbols themselves are fetched per file by blob. */
+  names: Record<string, number[]>;
+  /** The best-connected code files by plain PageRank (task-independent), best first, with their top-level names. */
+  central: Array<{ index: number; defines: string[] }>;
+  utilities: Utility[];
   unanalysed: Array<{ path: string; reason: string }>;
   facts: ProjectFacts;
   tooling: ToolInfo[];
@@ -91,6 +91,8 @@ export interface AnalysisInput {
   /** The analysis of an earlier state of the same repository, to patch rather than rebuild the graph. */
   previous?: { analysis: Analysis; inputs: GraphInputs } | undefined;
 }
+
+const UTILITY_DIR = /(^|\/)(utils?|helpers?|lib|common|shared)(\/|$)|(^|\/)(utils?|helpers?)\.[a-z]+$/i;
 
 const GENERIC = new Set(['constructor', '__init__', 'main', 'init', 'toString', 'default', 'index', 'get', 'set', 'run', 'test', 'name', 'id', 'value', 'data', 'type', 'key']);
 
@@ -138,9 +140,9 @@ function patchable(input: AnalysisInput, files: readonly AnalysedFile[], names: 
     if (before.blob === now.blob) continue;
     changed.add(i);
     if (changed.size > MAX_PATCHED) return undefined;
-    const oldRecord = previous.analysis.records[before.blob];
+    const oldRecord = previous.inputs[before.blob];
     const newRecord = input.records.get(now.blob);
-    if ((oldRecord !== undefined) !== (newRecord !== undefined) || (oldRecord && !previous.inputs[before.blob])) return undefined;
+    if ((before.symbols !== undefined) !== (newRecord !== undefined) || (before.symbols !== undefined && !oldRecord)) return undefined;
     const a = new Set(oldRecord ? names(oldRecord).split('\n') : []);
     const b = new Set(newRecord ? names(newRecord).split('\n') : []);
     for (const x of a) if (x && !b.has(x)) renamed.add(x);
@@ -160,7 +162,15 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
   const paths = input.files.map((f) => f.path);
   const files: AnalysedFile[] = input.files.map((f) => {
     const language = languageOf(f.path);
-    return { path: f.path, blob: f.blob, size: f.size, ...(language ? { language } : {}), test: isTestFile(f.path) };
+    const record = isCode(language) && !isNoise(f.path) ? input.records.get(f.blob) : undefined;
+    return {
+      path: f.path,
+      blob: f.blob,
+      size: f.size,
+      ...(language ? { language } : {}),
+      test: isTestFile(f.path),
+      ...(record ? { symbols: record.defs.length } : {}),
+    };
   });
   const recordOf = (f: AnalysedFile) => input.records.get(f.blob);
   const facts = projectFacts(paths, input.read);
@@ -269,7 +279,26 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
   }
 
   const conventions = measureConventions(code, tooling, aliases.map(([prefix]) => prefix));
-  const { slim } = splitRecords(new Map(code.map((f) => [f.blob, f.record])));
+  const names: Record<string, number[]> = {};
+  for (const f of code) {
+    const i = index.get(f.path) as number;
+    for (const d of f.record.defs) {
+      if (d.name.length < 2) continue;
+      const list = (names[d.name] ??= []);
+      if (list[list.length - 1] !== i) list.push(i);
+    }
+  }
+  // Utilities: exported top-level functions in helper modules that other files already use.
+  const utilities = code
+    .flatMap((f) =>
+      f.test || !UTILITY_DIR.test(f.path)
+        ? []
+        : f.record.defs
+            .filter((d) => d.kind === 'function' && d.container === undefined && d.exported && (usedBy[d.name] ?? 0) >= 2)
+            .map((d) => ({ name: d.name, file: f.path, usage: d.signature, usedBy: usedBy[d.name] ?? 0 })),
+    )
+    .sort((a, b) => b.usedBy - a.usedBy || a.name.localeCompare(b.name))
+    .slice(0, 10);
   const quality = measureQuality(code.map((f) => ({ path: f.path, test: f.test, lines: f.record.lines, commentLines: f.record.commentLines })));
   const team = teamContext(paths, input.read, tooling, projectRules(input.read, paths));
   const analysis: Analysis = {
@@ -279,8 +308,9 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
     commit: input.commit,
     tree: input.tree,
     files,
-    records: slim,
+    names,
     central: [],
+    utilities,
     unanalysed: [...input.unanalysed],
     facts,
     tooling,
@@ -295,10 +325,12 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
     links,
     usedBy,
   };
-  const unchangedGraph = patch !== undefined;
-  analysis.central = unchangedGraph && patch ? patch.previous.analysis.central : rankFiles(analysis, '')
-    .files.filter((f) => !files[f.index]?.test && (slim[files[f.index]?.blob ?? '']?.defs.length ?? 0) > 0)
-    .slice(0, 10)
-    .map((f) => f.index);
+  const topLevel = (i: number) => (input.records.get(files[i]?.blob ?? '')?.defs ?? []).filter((d) => d.container === undefined).slice(0, 4).map((d) => d.name);
+  analysis.central = patch
+    ? patch.previous.analysis.central.map((c) => ({ index: c.index, defines: topLevel(c.index) }))
+    : rankFiles(analysis, '')
+        .files.filter((f) => !files[f.index]?.test && (files[f.index]?.symbols ?? 0) > 0)
+        .slice(0, 10)
+        .map((f) => ({ index: f.index, defines: topLevel(f.index) }));
   return analysis;
 }

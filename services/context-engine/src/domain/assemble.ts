@@ -3,7 +3,7 @@ import { redactSecrets } from '@patchbay/secrets';
 import type { Analysis } from './analysis.js';
 import { isCode } from './languages.js';
 import type { Ranking } from './ranking.js';
-import { type LeftOut, renderRepoMap } from './repo-map.js';
+import type { LeftOut } from './repo-map.js';
 import { taskContext } from './task-context.js';
 
 const MAX_LISTED_FILES = 2_000;
@@ -72,11 +72,12 @@ export interface AssembleInput {
   ranking: Ranking;
   title: string;
   description?: string | undefined;
-  mapBudget: number;
   fileBudgetChars: number;
   knownSecrets: readonly string[];
   /** Texts of the relevant candidates (the caller reads them). */
   text(path: string): string | undefined;
+  /** The repo map, rendered by the caller (it fetches the symbols of the files it shows). */
+  map: { map: RepoContext['repoMap']; leftOut: LeftOut[] };
   board: BoardFacts;
   cache: RepoContext['cache'];
 }
@@ -84,7 +85,7 @@ export interface AssembleInput {
 /** The context for one task: facts, the ranked repo map and file contents, each within its budget. */
 export function assembleContext(input: AssembleInput): RepoContext {
   const { analysis, ranking } = input;
-  const { map, leftOut: mapLeftOut } = renderRepoMap(analysis, ranking, input.mapBudget);
+  const { map, leftOut: mapLeftOut } = input.map;
   const { relevant, skipped } = selectRelevant(relevantCandidates(analysis, ranking), input.text, input.fileBudgetChars, input.knownSecrets);
   const leftOut: LeftOut[] = [...mapLeftOut];
   const over = skipped.filter((s) => s.reason === 'over the context budget' || s.reason.startsWith('too large'));

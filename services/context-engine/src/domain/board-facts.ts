@@ -36,7 +36,6 @@ export function blobLookup(analysis: Analysis): (path: string) => string | undef
   return (path) => blobs.get(path);
 }
 
-const UTILITY_DIR = /(^|\/)(utils?|helpers?|lib|common|shared)(\/|$)|(^|\/)(utils?|helpers?)\.[a-z]+$/i;
 const LAYER_SUFFIX = /[._-]?(routes?|router|controller|handler|service|repository|repo|dao|transformer|mapper|serializer|model|schema|entity)s?$/i;
 
 /** The facts of an analysis as board entries, each with the sources (path and blob) it came from. */
@@ -91,29 +90,16 @@ export function factEntries(analysis: Analysis, agent: string, ts: string): Boar
     ),
   );
 
-  // Utilities: exported top-level functions in helper modules that other files already use.
-  const utilities = analysis.files
-    .flatMap((f) => {
-      const record = analysis.records[f.blob];
-      if (!record || f.test || !UTILITY_DIR.test(f.path)) return [];
-      return record.defs
-        .filter((d) => d.kind === 'function' && d.container === undefined && d.exported && (analysis.usedBy[d.name] ?? 0) >= 2)
-        .map((d) => ({ file: f.path, def: d, used: analysis.usedBy[d.name] ?? 0 }));
-    })
-    .sort((a, b) => b.used - a.used || a.def.name.localeCompare(b.def.name))
-    .slice(0, 10);
-  for (const u of utilities) out.push(entry('utility', { name: u.def.name, file: u.file, usage: u.def.signature, usedBy: u.used }, sources([u.file])));
+  for (const u of analysis.utilities) out.push(entry('utility', { name: u.name, file: u.file, usage: u.usage, usedBy: u.usedBy }, sources([u.file])));
 
   // Integration points: entry points, then the most central code by plain PageRank.
   const usersOf = new Map<number, number>();
   for (let i = 0; i < analysis.links.length; i += 2) usersOf.set(analysis.links[i + 1] as number, (usersOf.get(analysis.links[i + 1] as number) ?? 0) + 1);
-  const central = analysis.central.slice(0, 5).map((index) => ({ index, path: analysis.files[index]?.path ?? '' }));
   const points = new Map<string, string>();
   for (const p of architecture.entryPoints.slice(0, 3)) points.set(p, 'entry point');
-  for (const f of central) {
-    if (points.has(f.path)) continue;
-    const defs = analysis.records[analysis.files[f.index]?.blob ?? '']?.defs.filter((d) => d.container === undefined).slice(0, 4).map((d) => d.name) ?? [];
-    points.set(f.path, `central module: defines ${defs.join(', ')}; used by ${usersOf.get(f.index) ?? 0} files`);
+  for (const c of analysis.central.slice(0, 5)) {
+    const path = analysis.files[c.index]?.path ?? '';
+    if (!points.has(path)) points.set(path, `central module: defines ${c.defines.join(', ')}; used by ${usersOf.get(c.index) ?? 0} files`);
   }
   for (const [file, description] of points) out.push(entry('integration_point', { file, description }, sources([file])));
 

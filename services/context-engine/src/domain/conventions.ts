@@ -10,7 +10,6 @@ export interface MeasuredFile {
 }
 
 const share = (n: number, total: number) => (total === 0 ? 0 : Math.round((n / total) * 100) / 100);
-const percent = (x: number) => `${Math.round(x * 100)}%`;
 
 function nameStyle(name: string): 'camel' | 'snake' | 'pascal' | 'upper' | undefined {
   const bare = name.replace(/^_+|_+$/g, '');
@@ -131,5 +130,3 @@ export function measureQuality(files: ReadonlyArray<{ path: string; test: boolea
       .map((f) => ({ path: f.path, lines: f.lines })),
   };
 }
-
-export { percent };

@@ -115,15 +115,11 @@ export function namedInTask(analysis: Analysis, taskText: string): { files: numb
     if (hits && hits.length <= 3 && !files.some((i) => hits.includes(i))) files.push(...hits);
   }
   const defined = new Map<string, { name: string; files: number }>();
-  for (const record of Object.values(analysis.records)) {
-    const seen = new Set<string>();
-    for (const d of record.defs) {
-      const lower = d.name.toLowerCase();
-      if (d.name.length < 3 || seen.has(lower)) continue;
-      seen.add(lower);
-      const known = defined.get(lower);
-      defined.set(lower, { name: known?.name ?? d.name, files: (known?.files ?? 0) + 1 });
-    }
+  for (const [name, where] of Object.entries(analysis.names)) {
+    if (name.length < 3) continue;
+    const lower = name.toLowerCase();
+    const known = defined.get(lower);
+    defined.set(lower, { name: known?.name ?? name, files: (known?.files ?? 0) + where.length });
   }
   const identifiers = new Set<string>();
   for (const m of taskText.matchAll(IDENTIFIER)) {
@@ -149,11 +145,10 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
   const named = namedInTask(analysis, taskText);
   const personal = new Float64Array(n);
   const definersOf = new Map<string, number[]>();
-  analysis.files.forEach((f, i) => {
-    const record = analysis.records[f.blob];
-    if (!record) return;
-    for (const d of record.defs) if (named.identifiers.includes(d.name)) definersOf.set(d.name, [...new Set([...(definersOf.get(d.name) ?? []), i])]);
-  });
+  for (const id of named.identifiers) {
+    const where = analysis.names[id];
+    if (where?.length) definersOf.set(id, where);
+  }
   for (const i of named.files) personal[i] = 1;
   const tier0 = new Set(named.files);
   for (const [, ds] of definersOf) {
@@ -164,7 +159,7 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
   if (total === 0) {
     // No seed: plain PageRank over the code.
     analysis.files.forEach((f, i) => {
-      if (analysis.records[f.blob]) personal[i] = 1;
+      if (f.symbols !== undefined) personal[i] = 1;
     });
     total = personal.reduce((a, b) => a + b, 0) || 1;
   }
@@ -182,10 +177,7 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
     if (tier0.has(from) && !tier0.has(to)) dependencies.set(to, from);
   }
   const path = (i: number) => analysis.files[i]?.path ?? '';
-  const idsIn = (i: number) => {
-    const record = analysis.records[analysis.files[i]?.blob ?? ''];
-    return record ? record.defs.filter((d) => named.identifiers.includes(d.name)).map((d) => d.name) : [];
-  };
+  const idsIn = (i: number) => named.identifiers.filter((id) => analysis.names[id]?.includes(i));
   const files: RankedFile[] = analysis.files.flatMap((f, i) => {
     if (isNoise(f.path) || isSecretFile(f.path)) return [];
     const score = (rank[i] ?? 0) / max;
@@ -201,7 +193,7 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
     } else if (dependencies.has(i)) {
       tier = 2;
       reason = `used by ${path(dependencies.get(i) as number)}`;
-    } else reason = analysis.records[f.blob] ? 'reference graph rank' : isCode(f.language) ? 'code' : 'other';
+    } else reason = f.symbols !== undefined ? 'reference graph rank' : isCode(f.language) ? 'code' : 'other';
     return [{ index: i, path: f.path, score: Math.round(score * 10_000) / 10_000, tier, reason }];
   });
   files.sort((a, b) => a.tier - b.tier || b.score - a.score || a.path.localeCompare(b.path));

@@ -2,6 +2,7 @@ import type { RepoMap } from '@patchbay/contracts';
 import type { Analysis } from './analysis.js';
 import type { Ranking } from './ranking.js';
 import type { SymbolDef } from './records.js';
+import type { SlimRecord } from './analysis.js';
 
 /** Tokens as the rest of patchbay counts them (about four characters each). */
 export const tokensOf = (text: string) => Math.ceil(text.length / 4);
@@ -62,7 +63,12 @@ function choose(defs: readonly SymbolDef[], limit: number, usedBy: Record<string
  * not fit is tried with fewer symbols, then left out and named in `leftOut`; nothing is cut
  * mid-line, and the result never exceeds the budget.
  */
-export function renderRepoMap(analysis: Analysis, ranking: Ranking, budget: number): { map: RepoMap; leftOut: LeftOut[] } {
+export function renderRepoMap(
+  analysis: Analysis,
+  ranking: Ranking,
+  budget: number,
+  recordOf: (blob: string) => Pick<SlimRecord, 'defs'> | undefined,
+): { map: RepoMap; leftOut: LeftOut[]; complete: boolean } {
   const named = new Set(ranking.identifiers);
   const maxChars = budget * 4;
   let text = '';
@@ -71,9 +77,17 @@ export function renderRepoMap(analysis: Analysis, ranking: Ranking, budget: numb
   let trimmedSymbols = 0;
   let trimmedFiles = 0;
   const omitted: string[] = [];
+  let complete = true;
   for (const ranked of ranking.files) {
-    const record = analysis.records[analysis.files[ranked.index]?.blob ?? ''];
-    if (!record || record.defs.length === 0) continue;
+    const file = analysis.files[ranked.index];
+    if (!file?.symbols) continue;
+    const record = recordOf(file.blob);
+    if (!record) {
+      // Not fetched: the caller fetches more and renders again, unless the budget is already spent.
+      if (maxChars - text.length >= 16) complete = false;
+      omitted.push(ranked.path);
+      continue;
+    }
     if (maxChars - text.length < 16) {
       omitted.push(ranked.path);
       continue;
@@ -119,5 +133,6 @@ export function renderRepoMap(analysis: Analysis, ranking: Ranking, budget: numb
       ranked: ranking.files.slice(0, RANKED_LISTED).map((f) => ({ path: f.path, rank: f.score, reason: f.reason })),
     },
     leftOut,
+    complete,
   };
 }

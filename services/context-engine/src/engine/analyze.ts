@@ -1,6 +1,6 @@
 import type { RepoContext } from '@patchbay/contracts';
 import type { Logger } from '@patchbay/telemetry';
-import { ANALYSIS_VERSION, type Analysis, buildAnalysis, splitRecords } from '../domain/analysis.js';
+import { ANALYSIS_VERSION, type Analysis, type SlimRecord, buildAnalysis } from '../domain/analysis.js';
 import { isFactFile, skipReason } from '../domain/file-kinds.js';
 import { grammarFor, isCode, languageOf } from '../domain/languages.js';
 import type { FileRecord } from '../domain/records.js';
@@ -33,6 +33,31 @@ const remember = (a: Analysis) => {
 };
 
 const latestPointer = (repo: string) => `latest:${repo}`;
+
+/** Symbols of recently used files, by blob: a repeated request renders its map without the network. */
+const RECORDS_REMEMBERED = 20_000;
+const recordMemo = new Map<string, SlimRecord>();
+function rememberRecord(blob: string, record: SlimRecord): void {
+  if (recordMemo.has(blob)) return;
+  recordMemo.set(blob, { lines: record.lines, commentLines: record.commentLines, defs: record.defs });
+  while (recordMemo.size > RECORDS_REMEMBERED) recordMemo.delete(recordMemo.keys().next().value as string);
+}
+
+/** The symbols of some files: from this process's memory, else the shared cache (per-file records by blob). */
+export async function recordsFor(cache: ContextCache, blobs: readonly string[]): Promise<Map<string, SlimRecord>> {
+  const out = new Map<string, SlimRecord>();
+  const missing: string[] = [];
+  for (const blob of new Set(blobs)) {
+    const known = recordMemo.get(blob);
+    if (known) out.set(blob, known);
+    else missing.push(blob);
+  }
+  for (const [blob, record] of await cache.getRecords(missing)) {
+    rememberRecord(blob, record);
+    out.set(blob, record);
+  }
+  return out;
+}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Text of a file, or why it is not text. */
@@ -105,9 +130,8 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
       : [null, null];
   if (previous && previousInputs) {
     for (const f of code) {
-      const slim = previous.records[f.blob];
-      const rest = previousInputs[f.blob];
-      if (slim && rest) records.set(f.blob, { ...slim, ...rest });
+      const record = previousInputs[f.blob];
+      if (record) records.set(f.blob, record);
     }
   }
   const missing = [...new Set(code.filter((f) => !records.has(f.blob)).map((f) => f.blob))];
@@ -154,7 +178,8 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
     read: (path) => texts.get(path),
     previous: previous && previousInputs ? { analysis: previous, inputs: previousInputs } : undefined,
   });
-  await Promise.all([saving, options.cache.putAnalysis(analysis), options.cache.putInputs(analysis.key, splitRecords(usable).inputs)]);
+  await Promise.all([saving, options.cache.putAnalysis(analysis), options.cache.putInputs(analysis.key, Object.fromEntries(usable))]);
+  for (const [blob, record] of usable) rememberRecord(blob, record);
   await options.cache.putPointer(latestPointer(listing.repo), { key: listing.key, at: Date.now(), version: ANALYSIS_VERSION });
   if (options.memo !== false) remember(analysis);
   options.log?.debug({ key: listing.key, parsed: fresh.size, reused, files: listing.files.length }, 'repository analysed');

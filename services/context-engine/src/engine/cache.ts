@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { Bus } from '@patchbay/bus';
@@ -26,6 +28,13 @@ export interface ContextCache {
   putPointer(name: string, value: unknown): Promise<void>;
 }
 
+const zip = promisify(gzip);
+const unzip = promisify(gunzip);
+
+/** Analyses are large and repetitive JSON: compressed, they cross the network several times faster. */
+const pack = async (value: unknown) => zip(Buffer.from(JSON.stringify(value)), { level: 1 });
+const unpack = async <T>(data: Uint8Array) => JSON.parse((await unzip(data)).toString('utf8')) as T;
+
 /** KV values must stay under the server's max payload (1 MB by default). */
 const MAX_KV_VALUE = 900_000;
 const CONCURRENCY = 64;
@@ -43,8 +52,8 @@ async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>)
 
 const recordKey = (blob: string) => `r.${RECORD_VERSION}.${blob}`;
 const pointerKey = (name: string) => `p.${createHash('sha256').update(name).digest('hex').slice(0, 40)}`;
-const analysisName = (key: string) => `analysis/${ANALYSIS_VERSION}/${key}`;
-const inputsName = (key: string) => `inputs/${ANALYSIS_VERSION}/${key}`;
+const analysisName = (key: string) => `analysis/${ANALYSIS_VERSION}/${key}.json.gz`;
+const inputsName = (key: string) => `inputs/${ANALYSIS_VERSION}/${key}.json.gz`;
 
 /** The cache every context-engine worker shares: a JetStream KV bucket and an object store. */
 export async function openContextCache(bus: Bus): Promise<ContextCache> {
@@ -70,18 +79,18 @@ export async function openContextCache(bus: Bus): Promise<ContextCache> {
     async getAnalysis(key) {
       const data = await store.getBlob(analysisName(key)).catch(() => null);
       if (data === null) return null;
-      const analysis = JSON.parse(decoder.decode(data)) as Analysis;
+      const analysis = await unpack<Analysis>(data);
       return analysis.version === ANALYSIS_VERSION ? analysis : null;
     },
     async putAnalysis(analysis) {
-      await store.putBlob({ name: analysisName(analysis.key) }, encoder.encode(JSON.stringify(analysis)));
+      await store.putBlob({ name: analysisName(analysis.key) }, await pack(analysis));
     },
     async getInputs(key) {
       const data = await store.getBlob(inputsName(key)).catch(() => null);
-      return data === null ? null : (JSON.parse(decoder.decode(data)) as GraphInputs);
+      return data === null ? null : unpack<GraphInputs>(data);
     },
     async putInputs(key, inputs) {
-      await store.putBlob({ name: inputsName(key) }, encoder.encode(JSON.stringify(inputs)));
+      await store.putBlob({ name: inputsName(key) }, await pack(inputs));
     },
     async getPointer<T>(name: string) {
       const entry = await kv.get(pointerKey(name)).catch(() => null);

@@ -2,8 +2,10 @@ import type { Board } from '@patchbay/bus';
 import type { BoardEntry, RepoContext } from '@patchbay/contracts';
 import { assembleContext, relevantCandidates } from '../domain/assemble.js';
 import { blobLookup, factEntries, fromBoard } from '../domain/board-facts.js';
-import { rankFiles } from '../domain/ranking.js';
-import { type AnalyzeOptions, analyzeRepository, readTexts } from './analyze.js';
+import type { Analysis, SlimRecord } from '../domain/analysis.js';
+import { type Ranking, rankFiles } from '../domain/ranking.js';
+import { renderRepoMap } from '../domain/repo-map.js';
+import { type AnalyzeOptions, analyzeRepository, readTexts, recordsFor } from './analyze.js';
 import type { RepoSource } from './source.js';
 
 export const AGENT = 'context-engine';
@@ -38,13 +40,13 @@ export async function contextForTask(
   const taskText = `${request.title}\n${request.description ?? ''}`;
   const ranking = rankFiles(analysis, taskText);
   const candidates = relevantCandidates(analysis, ranking);
-  const texts = await readTexts(source, analysis, candidates.map((c) => c.path));
+  const [texts, map] = await Promise.all([readTexts(source, analysis, candidates.map((c) => c.path)), repoMap(analysis, ranking, request.mapBudget, options.cache)]);
   const context = assembleContext({
     analysis,
     ranking,
     title: request.title,
     description: request.description,
-    mapBudget: request.mapBudget,
+    map,
     fileBudgetChars: request.fileBudgetChars,
     knownSecrets: request.knownSecrets,
     text: (path) => texts.get(path),
@@ -52,4 +54,19 @@ export async function contextForTask(
     cache: stats,
   });
   return { context, toWrite };
+}
+
+const FETCH_BATCH = 64;
+
+/** Renders the map, fetching the symbols of the best-ranked files batch by batch until the budget is spent. */
+async function repoMap(analysis: Analysis, ranking: Ranking, budget: number, cache: AnalyzeOptions['cache']) {
+  const withSymbols = ranking.files.filter((f) => (analysis.files[f.index]?.symbols ?? 0) > 0);
+  const records = new Map<string, SlimRecord>();
+  for (let fetched = 0; ; ) {
+    const batch = withSymbols.slice(fetched, fetched + FETCH_BATCH).map((f) => analysis.files[f.index]?.blob ?? '');
+    fetched += batch.length;
+    for (const [blob, record] of await recordsFor(cache, batch)) records.set(blob, record);
+    const rendered = renderRepoMap(analysis, ranking, budget, (blob) => records.get(blob));
+    if (rendered.complete || fetched >= withSymbols.length) return rendered;
+  }
 }
