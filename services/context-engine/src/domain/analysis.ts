@@ -9,8 +9,13 @@ import { rankFiles } from './ranking.js';
 import { projectRules, teamContext } from './team-context.js';
 import { detectTooling } from './tooling.js';
 
+/** A record's own entry: analyses are plain JSON, where "constructor" or "valueOf" would find Object's. */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** Bumped whenever what an analysis holds or how it is computed changes: old cache entries are then ignored. */
-export const ANALYSIS_VERSION = 2;
+export const ANALYSIS_VERSION = 3;
 
 /** What a request needs of a file's record: its symbols and size, not the references the graph was built from. */
 export type SlimRecord = Pick<FileRecord, 'lines' | 'commentLines' | 'defs'>;
@@ -252,7 +257,7 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
 
   const edges: number[] = [];
   const links: number[] = [];
-  let usedBy: Record<string, number> = {};
+  let usedBy: Record<string, number> = Object.create(null) as Record<string, number>;
   const patch = patchable(input, files, definersOf);
   const rows = patch ? code.filter((f) => patch.rows.has(index.get(f.path) as number)) : code;
   if (patch) {
@@ -260,7 +265,7 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
     for (let i = 0; i < prev.edges.length; i += 3) if (!patch.rows.has(prev.edges[i] as number)) edges.push(prev.edges[i] as number, prev.edges[i + 1] as number, prev.edges[i + 2] as number);
     for (let i = 0; i < prev.links.length; i += 2) if (!patch.rows.has(prev.links[i] as number)) links.push(prev.links[i] as number, prev.links[i + 1] as number);
     // Uses of names nobody renamed change only in the changed files; renamed names are counted again below.
-    usedBy = { ...prev.usedBy };
+    usedBy = Object.assign(Object.create(null) as Record<string, number>, prev.usedBy);
     for (const name of patch.renamed) delete usedBy[name];
     for (const i of patch.changed) {
       const old = prev.files[i];
@@ -279,7 +284,7 @@ export function buildAnalysis(input: AnalysisInput): Analysis {
   }
 
   const conventions = measureConventions(code, tooling, aliases.map(([prefix]) => prefix));
-  const names: Record<string, number[]> = {};
+  const names: Record<string, number[]> = Object.create(null) as Record<string, number[]>;
   for (const f of code) {
     const i = index.get(f.path) as number;
     for (const d of f.record.defs) {

@@ -1,5 +1,5 @@
 import { isSecretFile } from '@patchbay/secrets';
-import type { Analysis } from './analysis.js';
+import { type Analysis, own } from './analysis.js';
 import { isCode, isNoise } from './languages.js';
 import { mentionedTerms } from './relevance.js';
 
@@ -146,7 +146,7 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
   const personal = new Float64Array(n);
   const definersOf = new Map<string, number[]>();
   for (const id of named.identifiers) {
-    const where = analysis.names[id];
+    const where = own(analysis.names, id);
     if (where?.length) definersOf.set(id, where);
   }
   for (const i of named.files) personal[i] = 1;
@@ -177,7 +177,7 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
     if (tier0.has(from) && !tier0.has(to)) dependencies.set(to, from);
   }
   const path = (i: number) => analysis.files[i]?.path ?? '';
-  const idsIn = (i: number) => named.identifiers.filter((id) => analysis.names[id]?.includes(i));
+  const idsIn = (i: number) => named.identifiers.filter((id) => own(analysis.names, id)?.includes(i));
   const files: RankedFile[] = analysis.files.flatMap((f, i) => {
     if (isNoise(f.path) || isSecretFile(f.path)) return [];
     const score = (rank[i] ?? 0) / max;

@@ -2,7 +2,7 @@ import type { RepoMap } from '@patchbay/contracts';
 import type { Analysis } from './analysis.js';
 import type { Ranking } from './ranking.js';
 import type { SymbolDef } from './records.js';
-import type { SlimRecord } from './analysis.js';
+import { type SlimRecord, own } from './analysis.js';
 
 /** Tokens as the rest of patchbay counts them (about four characters each). */
 export const tokensOf = (text: string) => Math.ceil(text.length / 4);
@@ -17,7 +17,7 @@ export interface LeftOut {
 }
 
 function priority(d: SymbolDef, usedBy: Record<string, number>, named: ReadonlySet<string>): number {
-  return (named.has(d.name) ? 1_000_000 : 0) + (d.container === undefined ? 1_000 : 0) + (d.exported ? 500 : 0) + (usedBy[d.name] ?? 0);
+  return (named.has(d.name) ? 1_000_000 : 0) + (d.container === undefined ? 1_000 : 0) + (d.exported ? 500 : 0) + (own(usedBy, d.name) ?? 0);
 }
 
 /** A file's block: its path, then top-level signatures in source order, each container's members under it. */
