@@ -1,6 +1,6 @@
 import type { RepoContext } from '@patchbay/contracts';
 import type { Logger } from '@patchbay/telemetry';
-import { ANALYSIS_VERSION, type Analysis, type SlimRecord, buildAnalysis } from '../domain/analysis.js';
+import { ANALYSIS_VERSION, type Analysis, type GraphInputs, type SlimRecord, buildAnalysis } from '../domain/analysis.js';
 import { isFactFile, skipReason } from '../domain/file-kinds.js';
 import { grammarFor, isCode, languageOf } from '../domain/languages.js';
 import type { FileRecord } from '../domain/records.js';
@@ -31,6 +31,9 @@ const remember = (a: Analysis) => {
   memo.set(a.key, a);
   while (memo.size > MEMO_SIZE) memo.delete(memo.keys().next().value as string);
 };
+
+/** The records the last analysis was built from: the same worker's next change needs no fetch. */
+let lastInputs: { key: string; inputs: GraphInputs } | undefined;
 
 const latestPointer = (repo: string) => `latest:${repo}`;
 
@@ -124,9 +127,13 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
   }
   const records = new Map<string, FileRecord>();
   const previousKey = await options.cache.getPointer<{ key: string }>(latestPointer(listing.repo));
+  const memoOn = options.memo !== false;
   const [previous, previousInputs] =
     previousKey && previousKey.key !== listing.key
-      ? await Promise.all([options.cache.getAnalysis(previousKey.key), options.cache.getInputs(previousKey.key)])
+      ? await Promise.all([
+          (memoOn ? memo.get(previousKey.key) : undefined) ?? options.cache.getAnalysis(previousKey.key),
+          memoOn && lastInputs?.key === previousKey.key ? lastInputs.inputs : options.cache.getInputs(previousKey.key),
+        ])
       : [null, null];
   if (previous && previousInputs) {
     for (const f of code) {
@@ -178,7 +185,9 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
     read: (path) => texts.get(path),
     previous: previous && previousInputs ? { analysis: previous, inputs: previousInputs } : undefined,
   });
-  await Promise.all([saving, options.cache.putAnalysis(analysis), options.cache.putInputs(analysis.key, Object.fromEntries(usable))]);
+  const inputs: GraphInputs = Object.fromEntries(usable);
+  await Promise.all([saving, options.cache.putAnalysis(analysis), options.cache.putInputs(analysis.key, inputs)]);
+  if (memoOn) lastInputs = { key: analysis.key, inputs };
   for (const [blob, record] of usable) rememberRecord(blob, record);
   await options.cache.putPointer(latestPointer(listing.repo), { key: listing.key, at: Date.now(), version: ANALYSIS_VERSION });
   if (options.memo !== false) remember(analysis);

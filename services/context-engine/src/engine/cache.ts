@@ -28,6 +28,9 @@ export interface ContextCache {
   putPointer(name: string, value: unknown): Promise<void>;
 }
 
+/** Larger chunks than the 128 KiB default: fewer messages to fetch (the server's max payload is 1 MiB by default). */
+const CHUNK = { max_chunk_size: 896 * 1024 };
+
 const zip = promisify(gzip);
 const unzip = promisify(gunzip);
 
@@ -83,14 +86,14 @@ export async function openContextCache(bus: Bus): Promise<ContextCache> {
       return analysis.version === ANALYSIS_VERSION ? analysis : null;
     },
     async putAnalysis(analysis) {
-      await store.putBlob({ name: analysisName(analysis.key) }, await pack(analysis));
+      await store.putBlob({ name: analysisName(analysis.key), options: CHUNK }, await pack(analysis));
     },
     async getInputs(key) {
       const data = await store.getBlob(inputsName(key)).catch(() => null);
       return data === null ? null : unpack<GraphInputs>(data);
     },
     async putInputs(key, inputs) {
-      await store.putBlob({ name: inputsName(key) }, await pack(inputs));
+      await store.putBlob({ name: inputsName(key), options: CHUNK }, await pack(inputs));
     },
     async getPointer<T>(name: string) {
       const entry = await kv.get(pointerKey(name)).catch(() => null);
