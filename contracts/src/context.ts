@@ -88,7 +88,9 @@ export type RepoMap = z.infer<typeof RepoMap>;
 
 /**
  * What the context engine learned about a repository for one task, stored in the object
- * store and read by codegen. Large by nature, so it never travels in a message.
+ * store and read by codegen. Large by nature, so it never travels in a message. The engine
+ * always fills every field; the later additions are optional so that a context stored by an
+ * older engine (or written by hand) still reads.
  */
 export const RepoContext = z.object({
   repo: z.string(),
@@ -109,13 +111,13 @@ export const RepoContext = z.object({
   testCommand: z.string().optional(),
   testFramework: z.string().optional(),
   testDirs: z.array(z.string()),
-  tooling: z.array(ToolInfo),
-  architecture: Architecture,
-  conventions: Conventions,
-  quality: QualityMetrics,
-  repoMap: RepoMap,
-  task: TaskContext,
-  team: TeamContext,
+  tooling: z.array(ToolInfo).optional(),
+  architecture: Architecture.optional(),
+  conventions: Conventions.optional(),
+  quality: QualityMetrics.optional(),
+  repoMap: RepoMap.optional(),
+  task: TaskContext.optional(),
+  team: TeamContext.optional(),
   files: z.array(z.object({ path: z.string(), size: z.number().int(), language: z.string().optional() })),
   filesOmitted: z.number().int().nonnegative(),
   /** Files the task most likely touches, most relevant first, with their content (secrets masked). */
@@ -123,16 +125,33 @@ export const RepoContext = z.object({
   /** Files left out of `relevant` for the budget or for safety, with why. */
   skipped: z.array(PathReason),
   /** Files not analysed at all (binary, too large, symlinks, unreadable), with why. */
-  unanalysed: z.array(PathReason),
+  unanalysed: z.array(PathReason).optional(),
   /** Everything the budget left out, by rank, so the reader knows the context is partial. */
-  leftOut: z.array(z.object({ what: z.string(), reason: z.string() })),
+  leftOut: z.array(z.object({ what: z.string(), reason: z.string() })).optional(),
   fromBoard: z.array(z.string()),
   /** How the analysis was obtained: from the cache by tree hash, incrementally, or from scratch. */
-  cache: z.object({
-    analysis: z.enum(['hit', 'incremental', 'cold']),
-    filesParsed: z.number().int().nonnegative(),
-    filesReused: z.number().int().nonnegative(),
-    ms: z.number().nonnegative(),
-  }),
+  cache: z
+    .object({
+      analysis: z.enum(['hit', 'incremental', 'cold']),
+      filesParsed: z.number().int().nonnegative(),
+      filesReused: z.number().int().nonnegative(),
+      ms: z.number().nonnegative(),
+    })
+    .optional(),
 });
 export type RepoContext = z.infer<typeof RepoContext>;
+
+/** A context as the engine writes it: every field filled. */
+export const CompleteRepoContext = RepoContext.required({
+  tooling: true,
+  architecture: true,
+  conventions: true,
+  quality: true,
+  repoMap: true,
+  task: true,
+  team: true,
+  unanalysed: true,
+  leftOut: true,
+  cache: true,
+});
+export type CompleteRepoContext = z.infer<typeof CompleteRepoContext>;

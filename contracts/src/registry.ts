@@ -4,6 +4,7 @@ import {
   CiFailure,
   TaskAccepted,
   TaskAssessed,
+  TaskCancelRequested,
   TaskCompleted,
   TaskEscalated,
   TaskFailed,
@@ -31,6 +32,7 @@ import {
 export const eventTypes = {
   taskSubmitted: 'dev.patchbay.task.submitted.v1',
   ciFailure: 'dev.patchbay.ci.failure.v1',
+  taskCancelRequested: 'dev.patchbay.task.cancel.requested.v1',
   taskAccepted: 'dev.patchbay.task.accepted.v1',
   taskStage: 'dev.patchbay.task.stage.v1',
   taskProgress: 'dev.patchbay.task.progress.v1',
@@ -60,6 +62,7 @@ export const eventTypes = {
 export const eventSchemas = {
   [eventTypes.taskSubmitted]: TaskSubmitted,
   [eventTypes.ciFailure]: CiFailure,
+  [eventTypes.taskCancelRequested]: TaskCancelRequested,
   [eventTypes.taskAccepted]: TaskAccepted,
   [eventTypes.taskStage]: TaskStage,
   [eventTypes.taskProgress]: TaskProgress,
@@ -93,6 +96,7 @@ export type EventData<T extends EventType> = z.output<(typeof eventSchemas)[T]>;
 export const publicEventTypes = [
   eventTypes.taskSubmitted,
   eventTypes.ciFailure,
+  eventTypes.taskCancelRequested,
   eventTypes.taskAccepted,
   eventTypes.taskStage,
   eventTypes.taskProgress,

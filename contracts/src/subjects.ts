@@ -41,6 +41,8 @@ export const subjects = {
   ciFailure: 'patchbay.ci.failure',
   /** Public: every lifecycle and progress event of one task. */
   taskEvents: (taskId: string) => `patchbay.tasks.${token(taskId, 'task id')}.events`,
+  /** Public: requests about a running task, e.g. cancel it (dev.patchbay.task.cancel.requested.v1). */
+  taskControl: (taskId: string) => `patchbay.tasks.${token(taskId, 'task id')}.control`,
   /** Public: escalations for the pm and security agents. */
   escalation: (target: EscalationTargetName) => `patchbay.escalations.${target}`,
   /** Internal: a request for a pipeline stage. */
@@ -60,6 +62,7 @@ export const subjects = {
 /** Wildcards used by stream definitions and consumers. */
 export const subjectPatterns = {
   allTaskEvents: 'patchbay.tasks.*.events',
+  allTaskControls: 'patchbay.tasks.*.control',
   allEscalations: 'patchbay.escalations.*',
   allWork: 'patchbay.work.>',
   allWorkResults: 'patchbay.work.*.result',
@@ -85,11 +88,11 @@ export interface StreamSpec {
 export const streams = {
   intake: {
     name: 'PATCHBAY_INTAKE',
-    subjects: [subjects.taskSubmit, subjects.ciFailure],
+    subjects: [subjects.taskSubmit, subjects.ciFailure, subjectPatterns.allTaskControls],
     retention: 'workqueue',
     maxAgeMs: 7 * DAY_MS,
     duplicateWindowMs: 10 * 60 * 1000,
-    description: 'Tasks and CI failures waiting for the router',
+    description: 'Tasks, CI failures and task control requests waiting for the router',
   },
   work: {
     name: 'PATCHBAY_WORK',
@@ -152,6 +155,8 @@ export const buckets = {
   tasks: 'patchbay-tasks',
   /** Object store for payloads too large for messages: contexts, diffs, outputs, reports. */
   artifacts: 'patchbay-artifacts',
+  /** Per message: how often it waited (nak with a delay) without counting as a failed delivery. */
+  deliveryWaits: 'patchbay-delivery-waits',
   /** Context engine, per file: symbols and measurements keyed by git blob hash; also repository pointers. */
   contextFiles: 'patchbay-context-files',
   /** Context engine, per repository state: whole analyses keyed by tree hash (too large for KV values). */
@@ -165,7 +170,14 @@ export interface ConsumerSpec {
   filterSubject?: string;
   /** How long one delivery may run before the server redelivers it; handlers heartbeat. */
   ackWaitMs: number;
+  /** The server's limit on deliveries of one message. */
   maxDeliver: number;
+  /**
+   * Deliveries that count against a message when some redeliveries are only waits (an
+   * open circuit breaker): the handler sees this as its limit, and waits are not counted.
+   * The server's maxDeliver is then a far-off safety net.
+   */
+  deliveryBudget?: number;
 }
 
 const work = (durable: string, stage: StageName): ConsumerSpec => ({
@@ -189,7 +201,9 @@ export const consumers = {
     },
   ],
   'context-engine': [work('context-engine', 'context')],
-  codegen: [work('codegen', 'codegen'), work('codegen-delivery', 'delivery')],
+  // Codegen waits on the bus while the model endpoint's breaker is open: those waits do not
+  // use up its budget of 5 real deliveries (an hour and more of waiting fits under 1000).
+  codegen: [{ ...work('codegen', 'codegen'), maxDeliver: 1_000, deliveryBudget: 5 }, work('codegen-delivery', 'delivery')],
   'quality-assessor': [work('quality-assessor', 'assessment')],
   'feedback-processor': [work('feedback-processor', 'feedback')],
   debugger: [work('debugger', 'debug')],

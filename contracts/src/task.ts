@@ -11,6 +11,7 @@ import {
   RouteAgent,
   Scores,
   Stage,
+  TaskId,
   TokenUsage,
 } from './common.js';
 
@@ -132,3 +133,11 @@ export const TaskFailed = z.object({
   reportRef: z.string().optional(),
 });
 export type TaskFailed = z.infer<typeof TaskFailed>;
+
+/** Public input on patchbay.tasks.<id>.control: stop a task; a model call in flight is aborted. */
+export const TaskCancelRequested = z.object({
+  taskId: TaskId,
+  reason: z.string().max(500).optional().describe('Why, for the report'),
+  requestedBy: z.string().max(200).optional().describe('Who asked, e.g. a user name or a system'),
+});
+export type TaskCancelRequested = z.infer<typeof TaskCancelRequested>;

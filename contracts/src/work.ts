@@ -11,6 +11,10 @@ import {
   TokenUsage,
 } from './common.js';
 
+export const EDIT_STRATEGIES = ['search-replace', 'whole-file'] as const;
+export const EditStrategy = z.enum(EDIT_STRATEGIES);
+export type EditStrategy = z.infer<typeof EditStrategy>;
+
 /** Every stage message names its task; attempt 0 means "not tied to an attempt". */
 const addressed = { taskId: TaskId, attempt: z.number().int().nonnegative() };
 
@@ -49,6 +53,14 @@ export const CodegenRequested = z.object({
   description: z.string().optional(),
   feedback: z.string().max(8000).optional().describe('What the previous attempt got wrong'),
   model: z.string().optional(),
+  /** How to ask for edits: SEARCH/REPLACE blocks, or whole files after repeated failures. */
+  strategy: EditStrategy.optional(),
+  /** Files the attempt should concentrate on (with whole-file edits: rewrite these). */
+  focusFiles: z.array(z.string().max(500)).max(50).optional(),
+  /** The debugger's hypothesis about the previous failure. */
+  hypothesis: z.string().max(2000).optional(),
+  /** Lessons learned in earlier tasks on this repository. */
+  lessons: z.string().max(8000).optional(),
 });
 export type CodegenRequested = z.infer<typeof CodegenRequested>;
 

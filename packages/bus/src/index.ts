@@ -5,8 +5,9 @@ export { followStream, readStream, type FollowHandle, type StoredEvent } from '.
 export { keepAlive, startConsuming, type ConsumeLoop, type ConsumeOptions } from './consume.js';
 export { deadLetter } from './dead-letter.js';
 export { openArtifacts, type Artifacts } from './artifacts.js';
+export { openDeliveryWaits, waitKey, type DeliveryWaits } from './delivery-waits.js';
 export { openStateStore, type Decision, type StateStore, type Versioned } from './state-store.js';
 export { entryHolds, openBoard, subjectForEntry, type Board } from './board.js';
 export { openChangesLog, openDebugLog, type ChangesLog, type DebugLog } from './task-logs.js';
 export type { JsMsg } from '@nats-io/jetstream';
-export { followTask, isTerminal, newTaskId, readTaskEvents, reportCiFailure, submitTask, type SubmitOptions } from './task-client.js';
+export { cancelTask, followTask, isTerminal, newTaskId, readTaskEvents, reportCiFailure, submitTask, type SubmitOptions } from './task-client.js';

@@ -47,6 +47,17 @@ export async function reportCiFailure(bus: Bus, failure: CiFailure, options: Sub
   return id;
 }
 
+/** Asks patchbay to stop a task: the router ends it, and a model call in flight is aborted. */
+export async function cancelTask(bus: Bus, taskId: string, options: { source: string; reason?: string; requestedBy?: string }): Promise<string> {
+  const event = createEvent(
+    eventTypes.taskCancelRequested,
+    { taskId, ...(options.reason ? { reason: options.reason } : {}), ...(options.requestedBy ? { requestedBy: options.requestedBy } : {}) },
+    { source: options.source, subject: taskId },
+  );
+  await publishEvent(bus, subjects.taskControl(taskId), event, { msgId: event.id });
+  return event.id;
+}
+
 export function isTerminal(event: AnyCloudEvent): boolean {
   return terminalEventTypes.includes(event.type);
 }

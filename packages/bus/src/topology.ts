@@ -99,6 +99,7 @@ export async function ensureConsumer(bus: Bus, spec: ConsumerSpec): Promise<void
 export async function ensureTopology(bus: Bus): Promise<void> {
   for (const spec of Object.values(streams)) await ensureStream(bus, spec);
   await new Kvm(bus.js).create(buckets.tasks, { history: 10 });
+  await new Kvm(bus.js).create(buckets.deliveryWaits, { history: 1, ttl: streams.work.maxAgeMs });
   await new Objm(bus.js).create(buckets.artifacts, { ttl: nanos(30 * 24 * 60 * 60 * 1000) });
   // Content-addressed, so never stale; the age limit only bounds their size.
   await new Kvm(bus.js).create(buckets.contextFiles, { history: 1, ttl: 30 * 24 * 60 * 60 * 1000 });

@@ -21,7 +21,11 @@ export const NO_NATS_HELP = [
 ].join('\n');
 
 /** NATS_URL (or the configured URL), else 127.0.0.1:4222, else a throwaway local nats-server. */
-export async function findNats(configuredUrl: string, pathEnv: string): Promise<FoundNats | undefined> {
+export async function findNats(
+  configuredUrl: string,
+  pathEnv: string,
+  onProblem: (text: string) => void,
+): Promise<FoundNats | undefined> {
   const candidates = [...new Set([configuredUrl, DEFAULT_URL])];
   for (const url of candidates) {
     try {
@@ -33,7 +37,13 @@ export async function findNats(configuredUrl: string, pathEnv: string): Promise<
   }
   const binary = findNatsServerBinary(pathEnv);
   if (binary === undefined) return undefined;
-  const local = await startLocalNatsServer(binary);
+  let local: LocalNatsServer;
+  try {
+    local = await startLocalNatsServer(binary);
+  } catch (err) {
+    onProblem(`found ${binary} but it did not start: ${(err as Error).message.split('\n')[0] ?? ''}`);
+    return undefined;
+  }
   const bus = await connectBus({ url: local.url, name: 'patchbay-demo' });
   return { url: local.url, bus, local, how: `a local ${binary} with JetStream in ${local.storeDir}` };
 }

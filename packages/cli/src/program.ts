@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isPatchbayError } from '@patchbay/errors';
+import { cancelCommand } from './commands/cancel.js';
 import { ciFailureCommand } from './commands/ci-failure.js';
 import { contextCommand } from './commands/context.js';
 import { demoCommand } from './commands/demo.js';
@@ -49,6 +50,16 @@ function build(env: Environment, done: (code: number) => void): Command {
     .action((title: string, flags) => finish(runCommand(title, flags)));
 
   program
+    .command('cancel')
+    .description('stop a task: it ends with task.failed (CANCELLED), and a model call in flight is aborted')
+    .argument('<task-id>')
+    .option('--reason <text>', 'why, for the report')
+    .option('--by <name>', 'who asks (default: nobody named)')
+    .option('--timeout <seconds>', 'how long to wait for the task to end (default 30)')
+    .option('--no-wait', 'return once the request is published')
+    .action((id: string, flags) => finish(cancelCommand(id, flags)));
+
+  program
     .command('ci-failure')
     .description('report a CI failure; patchbay opens a bug-fix task for it')
     .requiredOption('--repo <path|url>', 'the repository')
@@ -88,7 +99,7 @@ function build(env: Environment, done: (code: number) => void): Command {
     .requiredOption('--repo <path|url>', 'a local checkout (uncommitted changes included) or a git URL')
     .option('--ref <ref>', 'analyse this commit instead of the working tree')
     .option('--task <text>', 'the task, to rank the map for it')
-    .option('--budget <tokens>', 'token budget of the repo map (default: an eighth of PATCHBAY_CONTEXT_WINDOW, or PATCHBAY_MAP_TOKENS)')
+    .option('--budget <tokens>', 'token budget of the repo map (default: PATCHBAY_MAP_TOKENS, else an eighth of PATCHBAY_LLM_CONTEXT_WINDOW or of 32768)')
     .option('--json', 'the whole context as JSON')
     .action((flags) => finish(contextCommand(flags)));
 

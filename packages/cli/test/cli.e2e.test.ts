@@ -116,6 +116,34 @@ describe('patchbay run', () => {
     expect(result.all).toContain('## Last test output');
   });
 
+  it('cancels a running task: the model call is aborted and the task ends failed (CANCELLED)', async () => {
+    // A slow answer, so the task is still generating when the cancel arrives.
+    ollama.enqueue({ content: answers.right.repeat(30), chunkSize: 1, chunkDelayMs: 5 });
+    const before = ollama.generations().length;
+    const id = 'cancel-me-1';
+    const submitted = await patchbay(['run', 'Fix the failing median tests in src/stats.js', '--repo', repo.dir, '--id', id, '--no-wait']);
+    expect(submitted.exitCode, submitted.all).toBe(0);
+    const deadline = Date.now() + 30_000;
+    while (ollama.generations().length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const cancel = await patchbay(['cancel', id, '--reason', 'wrong branch', '--by', 'ci-bot']);
+    expect(cancel.exitCode, cancel.all).toBe(0);
+    expect(cancel.all).toContain(`cancel requested for task ${id}`);
+    expect(cancel.all).toContain('✗ failed after 1 attempt(s): cancelled by ci-bot: wrong branch');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ollama.generations().at(-1)?.aborted).toBe(true);
+    // The terminal event stays the last one: the codegen failure that followed changed nothing.
+    const events = await patchbay(['events', id, '--json']);
+    const types = (events.stdout ?? '').trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types.at(-1)).toBe('dev.patchbay.task.failed.v1');
+    expect(types.filter((t) => t === 'dev.patchbay.task.failed.v1')).toHaveLength(1);
+    const again = await patchbay(['cancel', id]);
+    expect(again.exitCode).toBe(0);
+    expect(again.all).toContain('has already ended (failed)');
+    const unknown = await patchbay(['cancel', 'no-such-task']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.all).toContain('no task no-such-task');
+  });
+
   it('exits 3 when the task is escalated', async () => {
     const result = await patchbay(['run', 'Run a security audit of the authentication module for OWASP vulnerabilities', '--repo', repo.dir]);
     expect(result.exitCode, result.all).toBe(3);
@@ -130,6 +158,9 @@ describe('patchbay run', () => {
     [['run', 'Fix it', '--repo', '.', '--id', 'a.b'], /--id a\.b/],
     [['no-such-command'], /unknown command/],
     [['changes', 'bad id'], /is not a task id/],
+    [['service', 'nope'], /no service named nope/],
+    [['up', 'router', 'nope'], /no service named nope/],
+    [['cancel', 'bad id'], /is not a task id/],
   ])('exits 2 on bad input: %j', async (args, message) => {
     const result = await patchbay(args, { NATS_URL: 'nats://127.0.0.1:1' });
     expect(result.exitCode, result.all).toBe(2);

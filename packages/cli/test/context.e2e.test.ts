@@ -2,7 +2,7 @@ import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RepoContext } from '@patchbay/contracts';
+import { CompleteRepoContext } from '@patchbay/contracts';
 import { type GitFixture, type TestNats, createGitFixture, startNats } from '@patchbay/testkit';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -58,7 +58,7 @@ describe('patchbay context', () => {
     const run = await patchbay(['--repo', repo.dir, '--task', 'Fix area() in src/geometry.ts', '--json'], 'nats://127.0.0.1:1');
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toContain('no NATS at nats://127.0.0.1:1; analysing without the shared cache');
-    const context = RepoContext.parse(JSON.parse(run.stdout));
+    const context = CompleteRepoContext.parse(JSON.parse(run.stdout));
     expect(context.unanalysed).toEqual([
       { path: 'assets/logo.png', reason: 'binary' },
       { path: 'passwd-link', reason: 'symlink pointing outside the repository (→ /etc/passwd), not followed' },

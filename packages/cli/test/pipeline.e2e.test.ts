@@ -246,6 +246,32 @@ describe('robustness', () => {
     }
   });
 
+  it('stops early when the same failure repeats after switching to whole files, with attempts left', async () => {
+    const repo = await createGitFixture({ copyFrom: DEMO.pathname });
+    try {
+      ollama.enqueue({ content: answers.wrong }, { content: answers.wrong }, { content: answers.wrong });
+      const before = ollama.generations().length;
+      const id = await submitTask(bus, { title: 'Fix the failing median tests in src/stats.js', repo: { url: repo.dir }, constraints: { maxAttempts: 5 } }, { source: 'test' });
+      const events: AnyCloudEvent[] = [];
+      await (await followTask(bus, id, (e) => void events.push(e))).done;
+      const last = events.at(-1);
+      expect(last?.type).toBe(eventTypes.taskFailed);
+      if (last?.type !== eventTypes.taskFailed) return;
+      expect(last.data.attempts).toBe(3);
+      expect(last.data.reason).toMatch(/^stopped early: attempts 2 and 3 failed the same way \(tests:/);
+      // Three model calls, not five; the third asked for whole files.
+      const calls = ollama.generations().slice(before);
+      expect(calls).toHaveLength(3);
+      const third = (calls[2]?.body as { messages: Array<{ content: string }> }).messages.map((m) => m.content).join('\n');
+      expect(third).toContain('## Change of strategy');
+      const report = await (await openArtifacts(bus)).getText(last.data.reportRef ?? '');
+      expect(report).toContain('| 3 | qwen2.5-coder:32b |');
+      expect(report).toContain('| QUALITY_THRESHOLD | whole files |');
+    } finally {
+      await repo.remove();
+    }
+  });
+
   it('escalates an architecture request to pm without touching the model', async () => {
     const before = ollama.generations().length;
     const repo = await createGitFixture({ copyFrom: DEMO.pathname });

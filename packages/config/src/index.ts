@@ -1,2 +1,12 @@
-export { ConfigSchema, ENV_SETTINGS, mapTokenBudget, type ConfigInput, type Settings } from './schema.js';
+export {
+  ConfigSchema,
+  DEFAULT_CONTEXT_WINDOW,
+  ENV_SETTINGS,
+  RETRY_REASONS,
+  RETRY_STRATEGIES,
+  mapTokenBudget,
+  type ConfigInput,
+  type RetryReason,
+  type Settings,
+} from './schema.js';
 export { loadConfig, type Config, type LoadConfigOptions } from './load.js';

@@ -103,5 +103,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const value = env[name];
     if (value !== undefined && !isSecretName(name)) sandboxEnv[name] = value;
   }
-  return { ...result.data, knownSecrets: secretValuesFrom(env), sandboxEnv };
+  // A key given in the YAML file or as a flag is as secret as one in the environment.
+  const apiKey = result.data.llm.openaiApiKey;
+  const knownSecrets = secretValuesFrom(env);
+  if (apiKey !== undefined && !knownSecrets.includes(apiKey)) knownSecrets.push(apiKey);
+  return { ...result.data, knownSecrets, sandboxEnv };
 }

@@ -5,6 +5,31 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveMs = z.coerce.number().int().positive();
 const url = z.string().url();
+const flag = z.preprocess((v) => (typeof v === 'string' ? !['false', '0', 'no', 'off', ''].includes(v.trim().toLowerCase()) : v), z.boolean());
+
+/** The retry reasons of the design: four are repeats of one model call, two are new attempts. */
+export const RETRY_REASONS = ['API_ERROR', 'RATE_LIMIT', 'NETWORK_ERROR', 'TIMEOUT', 'VALIDATION_FAILED', 'QUALITY_THRESHOLD'] as const;
+export type RetryReason = (typeof RETRY_REASONS)[number];
+export const RETRY_STRATEGIES = ['exponential', 'linear', 'fixed', 'adaptive'] as const;
+
+/**
+ * One reason's policy. For the model-call reasons (API_ERROR, RATE_LIMIT, NETWORK_ERROR,
+ * TIMEOUT) maxAttempts counts calls, the first included, and the delays apply between them.
+ * For VALIDATION_FAILED and QUALITY_THRESHOLD it counts the task's attempts that may end
+ * that way (within the task's own cap); each is a new attempt with feedback, not a delayed
+ * repeat, so the delay fields do not apply.
+ */
+const retryPolicy = (d: { strategy: (typeof RETRY_STRATEGIES)[number]; baseDelayMs: number; maxDelayMs: number; jitter: number; maxAttempts: number }) =>
+  z
+    .object({
+      strategy: z.enum(RETRY_STRATEGIES).default(d.strategy),
+      baseDelayMs: z.coerce.number().int().nonnegative().default(d.baseDelayMs),
+      maxDelayMs: z.coerce.number().int().nonnegative().default(d.maxDelayMs),
+      /** 0: exact delays; 1: anywhere between 0 and the delay ("full jitter"). */
+      jitter: z.coerce.number().min(0).max(1).default(d.jitter),
+      maxAttempts: z.coerce.number().int().min(1).max(20).default(d.maxAttempts),
+    })
+    .prefault({});
 
 /** All settings of every patchbay process; each service reads the part it needs. */
 export const ConfigSchema = z.object({
@@ -17,16 +42,25 @@ export const ConfigSchema = z.object({
     .prefault({}),
   llm: z
     .object({
-      provider: z.enum(['ollama', 'replay']).default('ollama'),
+      provider: z.enum(['ollama', 'openai', 'replay']).default('ollama'),
+      /** Ollama's endpoint. */
       host: url.default('http://127.0.0.1:11434'),
       model: z.string().min(1).default('qwen2.5-coder:32b'),
       replayFile: z.string().min(1).optional(),
+      /** An OpenAI-compatible endpoint (vLLM, llama.cpp server, LM Studio, hosted APIs), up to /v1. */
+      openaiBaseUrl: url.default('http://127.0.0.1:8000/v1'),
+      /** Its API key; masked wherever text leaves the process. */
+      openaiApiKey: z.string().min(1).optional(),
+      /** The model's context window in tokens; asked of the server when absent. */
+      contextWindow: z.coerce.number().int().positive().optional(),
+      /** Stream tokens (progress events, early cancel) or take the answer whole. */
+      stream: flag.default(true),
+      /** Ask for edits as JSON (Ollama `format`, OpenAI `response_format`) instead of SEARCH/REPLACE text. */
+      structured: flag.default(false),
       timeoutMs: positiveMs.default(600_000),
       /** Tokens reserved for the answer when sizing the context window. */
       answerTokens: z.coerce.number().int().positive().default(4096),
       temperature: z.coerce.number().min(0).max(2).default(0.1),
-      /** Tokens the model's context window holds; sizes the default repository map budget. */
-      contextWindow: z.coerce.number().int().min(1_024).default(32_768),
     })
     .prefault({}),
   workdir: z.string().min(1).default(join(tmpdir(), 'patchbay')),
@@ -53,11 +87,39 @@ export const ConfigSchema = z.object({
       qualityThreshold: z.coerce.number().min(0).max(1).default(0.8),
     })
     .prefault({}),
+  retry: z
+    .object({
+      API_ERROR: retryPolicy({ strategy: 'exponential', baseDelayMs: 1_000, maxDelayMs: 30_000, jitter: 0.2, maxAttempts: 3 }),
+      RATE_LIMIT: retryPolicy({ strategy: 'adaptive', baseDelayMs: 2_000, maxDelayMs: 60_000, jitter: 0.2, maxAttempts: 5 }),
+      NETWORK_ERROR: retryPolicy({ strategy: 'exponential', baseDelayMs: 1_000, maxDelayMs: 30_000, jitter: 0.2, maxAttempts: 4 }),
+      TIMEOUT: retryPolicy({ strategy: 'linear', baseDelayMs: 2_000, maxDelayMs: 30_000, jitter: 0.1, maxAttempts: 2 }),
+      VALIDATION_FAILED: retryPolicy({ strategy: 'fixed', baseDelayMs: 0, maxDelayMs: 0, jitter: 0, maxAttempts: 3 }),
+      QUALITY_THRESHOLD: retryPolicy({ strategy: 'fixed', baseDelayMs: 0, maxDelayMs: 0, jitter: 0, maxAttempts: 20 }),
+      /** Stop a task when two consecutive attempts fail the same way after a change of strategy. */
+      earlyStop: flag.default(true),
+    })
+    .prefault({}),
+  breaker: z
+    .object({
+      /** Consecutive failed model calls that open an endpoint's circuit. */
+      failureThreshold: z.coerce.number().int().min(1).max(1_000).default(3),
+      /** How long an open circuit waits before one probe call may try the endpoint. */
+      halfOpenAfterMs: positiveMs.default(30_000),
+    })
+    .prefault({}),
+  codegen: z
+    .object({
+      /** Similarity (0-1) a SEARCH must reach for the closest-match fallback. */
+      fuzzyThreshold: z.coerce.number().min(0.5).max(1).default(0.9),
+      /** Minimum time between progress events of one generation. */
+      progressIntervalMs: positiveMs.default(1_000),
+    })
+    .prefault({}),
   context: z
     .object({
       /** Characters of file content offered to the model. */
       fileBudgetChars: z.coerce.number().int().positive().default(24_000),
-      /** Tokens of repository map (ranked signatures); an eighth of llm.contextWindow when unset. */
+      /** Tokens of repository map (ranked signatures); an eighth of llm.contextWindow (or of 32768) when unset. */
       mapTokens: z.coerce.number().int().positive().optional(),
       /** Files larger than this are listed but not analysed. */
       maxFileBytes: z.coerce.number().int().positive().default(1_000_000),
@@ -112,13 +174,39 @@ export const ENV_SETTINGS: Readonly<Record<string, readonly string[]>> = {
   PATCHBAY_TEST_TIMEOUT_MS: ['assessor', 'testTimeoutMs'],
   PATCHBAY_CONCURRENCY: ['service', 'concurrency'],
   PATCHBAY_SANDBOX_PASS_ENV: ['sandbox', 'passEnv'],
-  PATCHBAY_CONTEXT_WINDOW: ['llm', 'contextWindow'],
   PATCHBAY_MAP_TOKENS: ['context', 'mapTokens'],
   PATCHBAY_CONTEXT_MAX_FILE_BYTES: ['context', 'maxFileBytes'],
   PATCHBAY_CONTEXT_DIRTY_TTL_MS: ['context', 'dirtyTtlMs'],
+  PATCHBAY_OPENAI_BASE_URL: ['llm', 'openaiBaseUrl'],
+  PATCHBAY_OPENAI_API_KEY: ['llm', 'openaiApiKey'],
+  PATCHBAY_LLM_CONTEXT_WINDOW: ['llm', 'contextWindow'],
+  PATCHBAY_LLM_STREAM: ['llm', 'stream'],
+  PATCHBAY_LLM_STRUCTURED: ['llm', 'structured'],
+  PATCHBAY_ANSWER_TOKENS: ['llm', 'answerTokens'],
+  PATCHBAY_EARLY_STOP: ['retry', 'earlyStop'],
+  PATCHBAY_BREAKER_FAILURES: ['breaker', 'failureThreshold'],
+  PATCHBAY_BREAKER_HALF_OPEN_MS: ['breaker', 'halfOpenAfterMs'],
+  PATCHBAY_EDIT_FUZZY_THRESHOLD: ['codegen', 'fuzzyThreshold'],
+  // PATCHBAY_RETRY_<REASON>_<FIELD>, e.g. PATCHBAY_RETRY_RATE_LIMIT_MAX_ATTEMPTS=8.
+  ...Object.fromEntries(
+    RETRY_REASONS.flatMap((reason) =>
+      (
+        [
+          ['STRATEGY', 'strategy'],
+          ['BASE_DELAY_MS', 'baseDelayMs'],
+          ['MAX_DELAY_MS', 'maxDelayMs'],
+          ['JITTER', 'jitter'],
+          ['MAX_ATTEMPTS', 'maxAttempts'],
+        ] as const
+      ).map(([env, field]) => [`PATCHBAY_RETRY_${reason}_${env}`, ['retry', reason, field]]),
+    ),
+  ),
 };
+
+/** The window assumed when llm.contextWindow is not set: that of the default model, qwen2.5-coder:32b. */
+export const DEFAULT_CONTEXT_WINDOW = 32_768;
 
 /** The repository map's token budget: the setting, or an eighth of the model's context window. */
 export function mapTokenBudget(settings: Pick<Settings, 'llm' | 'context'>): number {
-  return settings.context.mapTokens ?? Math.floor(settings.llm.contextWindow / 8);
+  return settings.context.mapTokens ?? Math.floor((settings.llm.contextWindow ?? DEFAULT_CONTEXT_WINDOW) / 8);
 }

@@ -47,11 +47,18 @@ describe('loadConfig defaults', () => {
       provider: 'ollama',
       host: 'http://127.0.0.1:11434',
       model: 'qwen2.5-coder:32b',
+      openaiBaseUrl: 'http://127.0.0.1:8000/v1',
+      stream: true,
+      structured: false,
       timeoutMs: 600_000,
       answerTokens: 4096,
       temperature: 0.1,
-      contextWindow: 32_768,
     });
+    expect(config.retry.RATE_LIMIT).toEqual({ strategy: 'adaptive', baseDelayMs: 2_000, maxDelayMs: 60_000, jitter: 0.2, maxAttempts: 5 });
+    expect(config.retry.VALIDATION_FAILED.maxAttempts).toBe(3);
+    expect(config.retry.earlyStop).toBe(true);
+    expect(config.breaker).toEqual({ failureThreshold: 3, halfOpenAfterMs: 30_000 });
+    expect(config.codegen).toEqual({ fuzzyThreshold: 0.9, progressIntervalMs: 1_000 });
     expect(config.llm.replayFile).toBeUndefined();
     expect(config.workdir).toBe(join(tmpdir(), 'patchbay'));
     expect(config.log.level).toBe('info');
@@ -140,10 +147,28 @@ describe('loadConfig from the environment', () => {
       PATCHBAY_TEST_TIMEOUT_MS: '11',
       PATCHBAY_CONCURRENCY: '13',
       PATCHBAY_SANDBOX_PASS_ENV: 'ONLY_THIS',
-      PATCHBAY_CONTEXT_WINDOW: '8192',
       PATCHBAY_MAP_TOKENS: '777',
       PATCHBAY_CONTEXT_MAX_FILE_BYTES: '5000',
       PATCHBAY_CONTEXT_DIRTY_TTL_MS: '15',
+      PATCHBAY_OPENAI_BASE_URL: 'http://vllm:8000/v1',
+      PATCHBAY_OPENAI_API_KEY: 'sk-sample-key-000000000000',
+      PATCHBAY_LLM_CONTEXT_WINDOW: '65536',
+      PATCHBAY_LLM_STREAM: 'false',
+      PATCHBAY_LLM_STRUCTURED: 'true',
+      PATCHBAY_ANSWER_TOKENS: '2048',
+      PATCHBAY_EARLY_STOP: 'false',
+      PATCHBAY_BREAKER_FAILURES: '8',
+      PATCHBAY_BREAKER_HALF_OPEN_MS: '250',
+      PATCHBAY_EDIT_FUZZY_THRESHOLD: '0.75',
+      ...Object.fromEntries(
+        ['API_ERROR', 'RATE_LIMIT', 'NETWORK_ERROR', 'TIMEOUT', 'VALIDATION_FAILED', 'QUALITY_THRESHOLD'].flatMap((reason) => [
+          [`PATCHBAY_RETRY_${reason}_STRATEGY`, reason.endsWith('FAILED') || reason.endsWith('THRESHOLD') ? 'linear' : 'fixed'],
+          [`PATCHBAY_RETRY_${reason}_BASE_DELAY_MS`, '17'],
+          [`PATCHBAY_RETRY_${reason}_MAX_DELAY_MS`, '19'],
+          [`PATCHBAY_RETRY_${reason}_JITTER`, '0.5'],
+          [`PATCHBAY_RETRY_${reason}_MAX_ATTEMPTS`, '7'],
+        ]),
+      ),
     };
     expect(Object.keys(ENV_SETTINGS).sort()).toEqual(Object.keys(samples).sort());
     const defaults = loadConfig({ env: {} }) as unknown as Record<string, unknown>;
@@ -157,8 +182,28 @@ describe('loadConfig from the environment', () => {
 
   it('sizes the repository map for the model\'s context window unless told', () => {
     expect(mapTokenBudget(loadConfig({ env: {} }))).toBe(4_096);
-    expect(mapTokenBudget(loadConfig({ env: { PATCHBAY_CONTEXT_WINDOW: '131072' } }))).toBe(16_384);
-    expect(mapTokenBudget(loadConfig({ env: { PATCHBAY_CONTEXT_WINDOW: '131072', PATCHBAY_MAP_TOKENS: '900' } }))).toBe(900);
+    expect(mapTokenBudget(loadConfig({ env: { PATCHBAY_LLM_CONTEXT_WINDOW: '131072' } }))).toBe(16_384);
+    expect(mapTokenBudget(loadConfig({ env: { PATCHBAY_LLM_CONTEXT_WINDOW: '131072', PATCHBAY_MAP_TOKENS: '900' } }))).toBe(900);
+  });
+
+  it('names a bad retry setting by its variable, and masks an API key from any source', () => {
+    expect(() => loadConfig({ env: { PATCHBAY_RETRY_RATE_LIMIT_STRATEGY: 'random' } })).toThrow(/PATCHBAY_RETRY_RATE_LIMIT_STRATEGY \(retry\.RATE_LIMIT\.strategy\)/);
+    expect(() => loadConfig({ env: { PATCHBAY_RETRY_TIMEOUT_JITTER: '2' } })).toThrow(/PATCHBAY_RETRY_TIMEOUT_JITTER/);
+    const flagged = loadConfig({ env: {}, overrides: { llm: { provider: 'openai', openaiApiKey: 'key-given-as-a-flag-123' } } });
+    expect(flagged.knownSecrets).toContain('key-given-as-a-flag-123');
+    expect(loadConfig({ env: { PATCHBAY_OPENAI_API_KEY: 'sk-from-env-1234567' } }).knownSecrets).toEqual(['sk-from-env-1234567']);
+  });
+
+  it('loads the example configuration file as documented', () => {
+    const example = new URL('../../../examples/patchbay.example.yaml', import.meta.url).pathname;
+    const config = loadConfig({ env: {}, file: example });
+    expect(config.retry.TIMEOUT).toEqual({ strategy: 'linear', baseDelayMs: 2_000, maxDelayMs: 30_000, jitter: 0.1, maxAttempts: 2 });
+    expect(config.retry.VALIDATION_FAILED.maxAttempts).toBe(3);
+    expect(config.breaker).toEqual({ failureThreshold: 3, halfOpenAfterMs: 30_000 });
+    // The example restates the defaults: it must not drift from them.
+    const defaults = loadConfig({ env: {} });
+    expect(config.retry).toEqual(defaults.retry);
+    expect(config.llm).toEqual(defaults.llm);
   });
 
   it('treats an empty variable as unset', () => {

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: { retryable: false, transient: false, description: 'The configured model is not available' },
   PROMPT_TOO_LARGE: { retryable: false, transient: false, description: "The prompt cannot fit the model's context window" },
   EDIT_INVALID: { retryable: true, transient: false, description: 'The model answer could not be turned into edits' },
+  CIRCUIT_OPEN: { retryable: true, transient: true, description: "The model endpoint's circuit breaker is open: the work waits" },
   CANCELLED: { retryable: false, transient: false, description: 'The operation was cancelled' },
   INTERNAL: { retryable: false, transient: false, description: 'An unexpected failure' },
 } as const satisfies Record<string, { retryable: boolean; transient: boolean; description: string }>;
@@ -28,12 +29,15 @@ export interface PatchbayErrorOptions {
   cause?: unknown;
   /** Overrides the code's default. */
   retryable?: boolean;
+  /** How long to wait before trying again, when the other side said so (Retry-After) or we know. */
+  retryAfterMs?: number;
 }
 
 export class PatchbayError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly transient: boolean;
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: PatchbayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -41,6 +45,7 @@ export class PatchbayError extends Error {
     this.code = code;
     this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
     this.transient = this.retryable && ERROR_CODES[code].transient;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -67,6 +72,7 @@ export const ModelNotFoundError = define('MODEL_NOT_FOUND', 'ModelNotFoundError'
 export const PromptTooLargeError = define('PROMPT_TOO_LARGE', 'PromptTooLargeError');
 export const EditError = define('EDIT_INVALID', 'EditError');
 export const CancelledError = define('CANCELLED', 'CancelledError');
+export const CircuitOpenError = define('CIRCUIT_OPEN', 'CircuitOpenError');
 
 export function isPatchbayError(err: unknown): err is PatchbayError {
   return err instanceof PatchbayError;
@@ -92,4 +98,12 @@ export function summarizeError(err: unknown): ErrorSummary {
  */
 export function isTransient(err: unknown): boolean {
   return isPatchbayError(err) ? err.transient : true;
+}
+
+/**
+ * Whether the failure only means "not now": the work has not started and should wait
+ * `retryAfterMs` without counting as a failed delivery (an open circuit breaker).
+ */
+export function isWait(err: unknown): err is PatchbayError & { retryAfterMs: number } {
+  return isPatchbayError(err) && err.code === 'CIRCUIT_OPEN' && err.retryAfterMs !== undefined;
 }

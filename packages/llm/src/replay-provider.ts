@@ -40,7 +40,9 @@ export function createReplayProvider(file: ReplayFile): LlmProvider {
   const info = { provider: 'replay', name: `replay:${file.name}`, replay: true };
   return {
     info,
+    endpoint: `replay:${file.name}`,
     available: async () => ({ ok: true }),
+    contextWindow: async () => undefined,
     async chat(request: ChatRequest): Promise<ChatResult> {
       const started = performance.now();
       const conversation = request.messages.map((m) => m.content).join('\n');
@@ -57,6 +59,7 @@ export function createReplayProvider(file: ReplayFile): LlmProvider {
         tokens: { prompt: estimateTokens(conversation), completion },
         durationMs: Math.round(performance.now() - started),
         model: info,
+        truncated: false,
       };
     },
   };

@@ -1,6 +1,6 @@
 /** Starting a throwaway nats-server binary: for the demo when no server runs, and for tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,14 @@ export interface LocalNatsServer {
 /** Finds a nats-server binary on PATH or in the usual Debian location. */
 export function findNatsServerBinary(pathEnv: string): string | undefined {
   const dirs = [...pathEnv.split(delimiter), '/usr/sbin', '/usr/local/bin', '/usr/bin'];
-  return dirs.map((d) => join(d, 'nats-server')).find((p) => existsSync(p));
+  return dirs.map((d) => join(d, 'nats-server')).find((p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 export async function freePort(): Promise<number> {

@@ -1,4 +1,4 @@
-import { type JsMsg, deadLetter, keepAlive, publishEvent } from '@patchbay/bus';
+import { type DeliveryWaits, type JsMsg, deadLetter, keepAlive, openDeliveryWaits, publishEvent, waitKey } from '@patchbay/bus';
 import {
   type AnyCloudEvent,
   type ConsumerSpec,
@@ -7,7 +7,7 @@ import {
   createEvent,
   parseEvent,
 } from '@patchbay/contracts';
-import { isTransient, summarizeError } from '@patchbay/errors';
+import { isPatchbayError, isTransient, isWait, summarizeError } from '@patchbay/errors';
 import { traceIdOf, withMessageSpan } from '@patchbay/telemetry';
 import type { Handler, HandlerContext, Handlers, ServiceContext } from './service.js';
 
@@ -29,6 +29,11 @@ function taskIdOf(event: AnyCloudEvent): string | undefined {
  */
 export function createDispatcher(service: ServiceContext, spec: ConsumerSpec, handlers: Handlers) {
   const { bus, log, metrics, name } = service;
+
+  // With a delivery budget, waits (an open circuit breaker) are counted apart and do not use it up.
+  const budget = spec.deliveryBudget ?? spec.maxDeliver;
+  let waitsStore: Promise<DeliveryWaits> | undefined;
+  const waits = () => (waitsStore ??= openDeliveryWaits(bus));
 
   const toDeadLetter = async (msg: JsMsg, reason: DeadLetter['reason'], error: string, type = 'unparsed') => {
     await deadLetter(bus, name, msg, reason, error);
@@ -54,6 +59,24 @@ export function createDispatcher(service: ServiceContext, spec: ConsumerSpec, ha
       return;
     }
     const taskId = taskIdOf(event);
+    const key = waitKey(spec.durable, msg.info.streamSequence);
+    let waited = 0;
+    if (spec.deliveryBudget !== undefined && msg.info.deliveryCount > 1) {
+      waited = await (await waits()).count(key).catch((err: unknown) => {
+        log.warn({ err }, 'cannot read how often this message waited; counting every delivery');
+        return 0;
+      });
+    }
+    const deliveries = Math.max(1, msg.info.deliveryCount - waited);
+    const forget = () => {
+      if (waited > 0) void waits().then((w) => w.clear(key)).catch(() => {});
+    };
+    if (spec.deliveryBudget !== undefined && deliveries > budget) {
+      // Only a crash loop gets here: every failure the handler sees is settled within the budget.
+      await toDeadLetter(msg, 'handler_failed', `delivered ${deliveries} times (and waited ${waited}) without an outcome: delivery budget of ${budget} used up`, event.type);
+      forget();
+      return;
+    }
     const started = performance.now();
     const stop = keepAlive(msg, spec.ackWaitMs);
     await withMessageSpan(
@@ -65,8 +88,8 @@ export function createDispatcher(service: ServiceContext, spec: ConsumerSpec, ha
         const ctx: HandlerContext = {
           log: child,
           traceparent,
-          deliveryCount: msg.info.deliveryCount,
-          maxDeliver: spec.maxDeliver,
+          deliveryCount: deliveries,
+          maxDeliver: budget,
           signal,
           async emit(subject, type, data, options = {}) {
             const subjectOfEvent = options.subject ?? taskId;
@@ -87,22 +110,31 @@ export function createDispatcher(service: ServiceContext, spec: ConsumerSpec, ha
           await handler(event, ctx);
           msg.ack();
           observe('ack');
+          forget();
         } catch (err) {
           const info = summarizeError(err);
-          metrics.failures.inc({ service: name, code: info.code });
           if (signal.aborted) {
             // Shutting down: hand the message to another instance now.
             msg.nak();
             observe('released');
             child.warn({ err }, 'released in-flight message on shutdown');
-          } else if (isTransient(err) && msg.info.deliveryCount < spec.maxDeliver) {
-            const delay = retryDelayMs(msg.info.deliveryCount);
+          } else if (isWait(err) && spec.deliveryBudget !== undefined) {
+            // Not a failure: the work never started. Count the wait so the budget stays whole.
+            const total = await (await waits()).add(key).catch(() => waited);
+            msg.nak(err.retryAfterMs);
+            observe('wait');
+            child.info({ code: info.code, delayMs: err.retryAfterMs, waits: total }, 'waiting on the bus');
+          } else if (isTransient(err) && deliveries < budget) {
+            metrics.failures.inc({ service: name, code: info.code });
+            const delay = isPatchbayError(err) && err.retryAfterMs !== undefined ? err.retryAfterMs : retryDelayMs(deliveries);
             msg.nak(delay);
             observe('retry');
-            child.warn({ err, code: info.code, delayMs: delay, delivery: msg.info.deliveryCount }, 'handler failed; will retry');
+            child.warn({ err, code: info.code, delayMs: delay, delivery: deliveries }, 'handler failed; will retry');
           } else {
+            metrics.failures.inc({ service: name, code: info.code });
             child.error({ err, code: info.code }, 'handler failed; dead-lettering');
             await toDeadLetter(msg, 'handler_failed', `${info.code}: ${info.message}`, event.type);
+            forget();
           }
         } finally {
           stop();

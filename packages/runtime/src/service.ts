@@ -28,7 +28,9 @@ export interface EmitOptions {
 export interface HandlerContext {
   log: Logger;
   traceparent: string;
+  /** Deliveries of this message that count (waits on an open breaker do not), this one included. */
   deliveryCount: number;
+  /** The most deliveries that count: the consumer's delivery budget, else its maxDeliver. */
   maxDeliver: number;
   /** Aborted when the service shuts down past its grace period. */
   signal: AbortSignal;

@@ -1,5 +1,5 @@
 import { type EventType, type Stage, eventTypes, subjects } from '@patchbay/contracts';
-import { isTransient, summarizeError } from '@patchbay/errors';
+import { isTransient, isWait, summarizeError } from '@patchbay/errors';
 import type { Handler } from './service.js';
 
 /**
@@ -14,7 +14,8 @@ export function stageHandler<T extends EventType>(stage: Stage, handler: Handler
       await handler(event, ctx);
     } catch (err) {
       const info = summarizeError(err);
-      if (ctx.signal.aborted || (isTransient(err) && ctx.deliveryCount < ctx.maxDeliver)) throw err;
+      // A wait (an open breaker) is the dispatcher's to schedule, whatever the deliveries so far.
+      if (ctx.signal.aborted || isWait(err) || (isTransient(err) && ctx.deliveryCount < ctx.maxDeliver)) throw err;
       const { taskId, attempt } = event.data as { taskId: string; attempt: number };
       ctx.log.warn({ err, code: info.code, stage }, 'stage failed');
       await ctx.emit(

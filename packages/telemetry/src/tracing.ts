@@ -88,7 +88,10 @@ export async function withMessageSpan<T>(
   });
 }
 
-/** A child span of the current one, for a step inside a handler (a model call, a test run). */
-export async function withSpan<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
-  return tracer().startActiveSpan(name, { attributes }, (span) => settle(span, fn));
+/**
+ * A child span of the current one, for a step inside a handler (a model call, a test run);
+ * `fn` may add attributes it learns on the way (tokens used, say).
+ */
+export async function withSpan<T>(name: string, attributes: Attributes, fn: (setAttributes: (more: Attributes) => void) => Promise<T>): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes }, (span) => settle(span, () => fn((more) => void span.setAttributes(more))));
 }

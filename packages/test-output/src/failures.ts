@@ -8,7 +8,7 @@ export interface FailureDetail {
   location?: { file: string; line: number; function?: string };
 }
 
-const FRAME = /^\s*(?:at )?(?:async )?(?:(?<fn>[^\s(]+) )?\(?(?:file:\/\/)?(?<file>[^\s():]+\.[A-Za-z]+):(?<line>\d+):\d+\)?(?:\s*\{)?\s*$/;
+const FRAME = /^\s*(?:at |❯ )?(?:async )?(?:(?<fn>[^\s(]+) )?\(?(?:file:\/\/)?(?<file>[^\s():]+\.[A-Za-z]+):(?<line>\d+):\d+\)?(?:\s*\{)?\s*$/;
 const PY_FRAME = /^\s*File "(?<file>[^"]+)", line (?<line>\d+), in (?<fn>\S+)/;
 const IGNORED_FRAME = /node_modules|node:internal|^node:|\/usr\/lib\/|site-packages|<anonymous>|\/pytest\/|\/unittest\//;
 
@@ -38,6 +38,11 @@ export function extractFailures(output: string, roots: readonly string[] = []): 
     const line = lines[i] ?? '';
     let m: RegExpExecArray | null;
     if ((m = /^\s*not ok \d+ - (.+?)\s*(?:#.*)?$/.exec(line))) {
+      start(m[1]);
+      continue;
+    }
+    // Vitest's details: "FAIL  test/a.test.ts > suite > name".
+    if ((m = /^\s*FAIL +(\S+ > .+?)\s*$/.exec(line))) {
       start(m[1]);
       continue;
     }
@@ -98,6 +103,7 @@ export function extractFailures(output: string, roots: readonly string[] = []): 
   const merged = new Map<string, FailureDetail>();
   for (const f of failures) {
     if (!f.message && f.expected === undefined && !f.location) continue;
+    if (/^\d+ subtests? failed$/.test(f.message) && f.expected === undefined && !f.location) continue;
     const key = f.test ?? `#${merged.size}`;
     merged.set(key, { ...f, ...merged.get(key) });
   }

@@ -12,6 +12,12 @@ function unique(names: string[]): string[] {
   return [...new Set(names.map((n) => n.trim()).filter(Boolean))].slice(0, 200);
 }
 
+function vitestFailing(text: string): string[] {
+  const details = [...text.matchAll(/^\s*FAIL\s+(.+?)\s*$/gm)].map((x) => x[1] ?? '');
+  if (details.length) return details;
+  return [...text.matchAll(/^\s*×\s+(.+?)(?:\s+\d+m?s)?\s*$/gm)].map((x) => x[1] ?? '');
+}
+
 /** Recognises node:test (TAP and spec), Jest, Vitest, pytest, unittest, go test and cargo test. */
 export function summarizeTestOutput(output: string): TestSummary {
   const text = output.replace(/\x1b\[[0-9;]*m/g, '');
@@ -21,11 +27,20 @@ export function summarizeTestOutput(output: string): TestSummary {
   const nodePass = /^(?:#|ℹ)\s*pass\s+(\d+)\s*$/m.exec(text);
   const nodeFail = /^(?:#|ℹ)\s*fail\s+(\d+)\s*$/m.exec(text);
   if (nodePass || nodeFail) {
-    const failing = [
-      ...[...text.matchAll(/^\s*not ok \d+ - (.+?)\s*(?:#.*)?$/gm)].map((x) => x[1] ?? ''),
-      ...[...text.matchAll(/^\s*✖ (.+?)(?: \([\d.]+m?s\))?\s*$/gm)].map((x) => x[1] ?? ''),
-    ].filter((n) => !/^(failing tests:|tests? failed)/i.test(n));
     // TAP nests subtests: a failing suite repeats its failing children; keep the leaves.
+    const lines = text.split('\n');
+    const tap = lines.flatMap((line, i) => {
+      const x = /^\s*not ok \d+ - (.+?)\s*(?:#.*)?$/.exec(line);
+      if (!x) return [];
+      for (let k = i + 1; k < lines.length && !/^\s*(?:not )?ok \d+ |^\s*\.\.\.\s*$/.test(lines[k] ?? ''); k++) {
+        if (/failureType: '?subtestsFailed/.test(lines[k] ?? '')) return [];
+      }
+      return [x[1] ?? ''];
+    });
+    // The spec reporter lists the leaves again under "failing tests:"; suites only above it.
+    const section = text.search(/^✖ failing tests:/m);
+    const spec = [...text.slice(Math.max(section, 0)).matchAll(/^\s*✖ (.+?)(?: \([\d.]+m?s\))?\s*$/gm)].map((x) => x[1] ?? '');
+    const failing = [...tap, ...spec].filter((n) => !/^(failing tests:|tests? failed)/i.test(n));
     return { passed: num(nodePass?.[1]), failed: num(nodeFail?.[1]), failingTests: unique(failing), runner: 'node:test' } as TestSummary;
   }
   // Jest: "Tests:       1 failed, 3 passed, 4 total"
@@ -44,12 +59,13 @@ export function summarizeTestOutput(output: string): TestSummary {
     return {
       passed: num(/(\d+) passed/.exec(line)?.[1]) ?? 0,
       failed: num(/(\d+) failed/.exec(line)?.[1]) ?? 0,
-      failingTests: unique([...text.matchAll(/^\s*(?:FAIL|×)\s+(.+?)(?:\s+\d+m?s)?\s*$/gm)].map((x) => x[1] ?? '')),
+      // Each failure shows twice: "× name" in the file's list, "FAIL  file > suite > name" in the details.
+      failingTests: unique(vitestFailing(text)),
       runner: 'vitest',
     };
   }
-  // pytest: "==== 1 failed, 3 passed in 0.12s ===="
-  if ((m = /^=+ (.*(?:passed|failed|error).*) in [\d.]+s.*=+$/m.exec(text))) {
+  // pytest: "==== 1 failed, 3 passed in 0.12s ====", or without the rule under -q
+  if ((m = /^(?:=+ )?(\d+ .*(?:passed|failed|error).*) in [\d.]+s\b.*$/m.exec(text))) {
     const line = m[1] ?? '';
     return {
       passed: num(/(\d+) passed/.exec(line)?.[1]) ?? 0,

@@ -1,3 +1,5 @@
 export { startNats, type TestNats } from './nats-server.js';
-export { startScriptedOllama, type RecordedRequest, type ScriptedOllama, type ScriptedOllamaOptions, type ScriptedReply } from './scripted-ollama.js';
+export { type RecordedRequest, type ScriptedReply } from './scripted-http.js';
+export { startScriptedOllama, type ScriptedOllama, type ScriptedOllamaOptions } from './scripted-ollama.js';
+export { startScriptedOpenAi, type ScriptedOpenAi, type ScriptedOpenAiOptions } from './scripted-openai.js';
 export { createGitFixture, type GitFixture } from './git-fixture.js';

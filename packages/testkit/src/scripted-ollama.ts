@@ -1,32 +1,13 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type RecordedRequest, type ScriptedReply, estimateTokens, json, resetConnection, sleep, startRecordingServer } from './scripted-http.js';
+
+export type { RecordedRequest, ScriptedReply } from './scripted-http.js';
 
 /**
  * A scripted model server speaking Ollama's HTTP wire format, so the real `ollama`
  * client is exercised end to end. The only test double patchbay allows: no model runs
  * on CI machines. It serves queued replies in order and records every request.
  */
-export type ScriptedReply =
-  | {
-      content: string;
-      /** Characters per streamed chunk. */
-      chunkSize?: number;
-      chunkDelayMs?: number;
-      promptTokens?: number;
-      completionTokens?: number;
-    }
-  | { status: number; error: string; retryAfterSeconds?: number }
-  | { hang: true }
-  | { reset: true }
-  | { streamError: string; afterContent?: string };
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  body: unknown;
-  at: number;
-}
-
 export interface ScriptedOllama {
   url: string;
   requests: RecordedRequest[];
@@ -41,34 +22,15 @@ export interface ScriptedOllama {
 export interface ScriptedOllamaOptions {
   models?: string[];
   contextLength?: number;
+  /** Context lengths of particular models, for those that differ from contextLength. */
+  contextLengths?: Record<string, number>;
   version?: string;
 }
-
-const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...extra });
-  res.end(JSON.stringify(body));
-};
-
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-const estimateTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
 
 export async function startScriptedOllama(options: ScriptedOllamaOptions = {}): Promise<ScriptedOllama> {
   const models = options.models ?? ['qwen2.5-coder:32b'];
   const contextLength = options.contextLength ?? 32_768;
   const queue: ScriptedReply[] = [];
-  const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
 
   const known = (name: unknown) =>
     typeof name === 'string' && models.some((m) => m === name || m === `${name}:latest` || `${m}:latest` === name);
@@ -86,11 +48,11 @@ export async function startScriptedOllama(options: ScriptedOllamaOptions = {}): 
     }
     if ('hang' in reply) return; // never answer; the client's timeout or abort must end it
     if ('reset' in reply) {
-      req.socket.destroy();
+      resetConnection(req, res);
       return;
     }
     if ('status' in reply) {
-      json(res, reply.status, { error: reply.error }, reply.retryAfterSeconds ? { 'retry-after': String(reply.retryAfterSeconds) } : {});
+      json(res, reply.status, { error: reply.error }, reply.retryAfterSeconds !== undefined ? { 'retry-after': String(reply.retryAfterSeconds) } : {});
       return;
     }
     const promptText =
@@ -114,7 +76,7 @@ export async function startScriptedOllama(options: ScriptedOllamaOptions = {}): 
       created_at: created(),
       ...piece(''),
       done: true,
-      done_reason: 'stop',
+      done_reason: reply.truncated ? 'length' : 'stop',
       total_duration: 1_000_000,
       load_duration: 1_000,
       prompt_eval_count: promptTokens,
@@ -123,6 +85,7 @@ export async function startScriptedOllama(options: ScriptedOllamaOptions = {}): 
       eval_duration: 800_000,
     };
     if (!stream) {
+      if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
       json(res, 200, { ...final, ...piece(reply.content) });
       return;
     }
@@ -131,61 +94,43 @@ export async function startScriptedOllama(options: ScriptedOllamaOptions = {}): 
     for (let i = 0; i < reply.content.length; i += size) {
       if (res.destroyed) return;
       res.write(`${JSON.stringify({ model, created_at: created(), ...piece(reply.content.slice(i, i + size)), done: false })}\n`);
-      if (reply.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, reply.chunkDelayMs));
+      if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
     }
     res.end(`${JSON.stringify(final)}\n`);
   };
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      const body = await readBody(req);
-      requests.push({ method: req.method ?? 'GET', path, body, at: Date.now() });
-      const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-      if (req.method === 'GET' && path === '/api/version') return json(res, 200, { version: options.version ?? '0.6.4' });
-      if (req.method === 'GET' && path === '/api/tags') {
-        return json(res, 200, {
-          models: models.map((name) => ({
-            name,
-            model: name,
-            modified_at: '2026-01-01T00:00:00Z',
-            size: 1_000_000,
-            digest: 'sha256:scripted',
-            details: { format: 'gguf', family: 'qwen2', families: ['qwen2'], parameter_size: '32B', quantization_level: 'Q4_K_M' },
-          })),
-        });
-      }
-      if (req.method === 'POST' && path === '/api/show') {
-        if (!known(fields['model'])) return json(res, 404, { error: `model "${String(fields['model'])}" not found` });
-        return json(res, 200, {
-          details: { family: 'qwen2', parameter_size: '32B' },
-          model_info: { 'general.architecture': 'qwen2', 'qwen2.context_length': contextLength },
-          capabilities: ['completion'],
-        });
-      }
-      if (req.method === 'POST' && path === '/api/chat') return generate(req, res, fields, 'chat');
-      if (req.method === 'POST' && path === '/api/generate') return generate(req, res, fields, 'generate');
-      return json(res, 404, { error: `scripted ollama: no route ${req.method} ${path}` });
-    })().catch((err: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: String(err) });
-    });
+  const server = await startRecordingServer(async ({ req, res, path, body }) => {
+    if (req.method === 'GET' && path === '/api/version') return json(res, 200, { version: options.version ?? '0.6.4' });
+    if (req.method === 'GET' && path === '/api/tags') {
+      return json(res, 200, {
+        models: models.map((name) => ({
+          name,
+          model: name,
+          modified_at: '2026-01-01T00:00:00Z',
+          size: 1_000_000,
+          digest: 'sha256:scripted',
+          details: { format: 'gguf', family: 'qwen2', families: ['qwen2'], parameter_size: '32B', quantization_level: 'Q4_K_M' },
+        })),
+      });
+    }
+    if (req.method === 'POST' && path === '/api/show') {
+      if (!known(body['model'])) return json(res, 404, { error: `model "${String(body['model'])}" not found` });
+      return json(res, 200, {
+        details: { family: 'qwen2', parameter_size: '32B' },
+        model_info: { 'general.architecture': 'qwen2', 'qwen2.context_length': options.contextLengths?.[String(body['model'])] ?? contextLength },
+        capabilities: ['completion'],
+      });
+    }
+    if (req.method === 'POST' && path === '/api/chat') return generate(req, res, body, 'chat');
+    if (req.method === 'POST' && path === '/api/generate') return generate(req, res, body, 'generate');
+    return json(res, 404, { error: `scripted ollama: no route ${req.method} ${path}` });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
+    url: server.url,
+    requests: server.requests,
     enqueue: (...replies) => void queue.push(...replies),
     pending: () => queue.length,
-    generations: () => requests.filter((r) => r.path === '/api/chat' || r.path === '/api/generate'),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    generations: () => server.requests.filter((r) => r.path === '/api/chat' || r.path === '/api/generate'),
+    close: server.close,
   };
 }

@@ -133,6 +133,8 @@ export function createGitWorkspace(root: string): GitWorkspace {
       const result = await execa('git', ['cat-file', 'blob', `${commit}:${file}`], {
         cwd: path,
         encoding: 'buffer',
+        // The content exactly, final newline included.
+        stripFinalNewline: false,
         reject: false,
         env: GIT_ENV,
       });

@@ -12,10 +12,12 @@ export async function resolveInside(root: string, path: string): Promise<string>
     throw new InputError(`path "${path}" must be relative to the repository root`);
   }
   const rel = normalize(cleaned);
-  if (rel === '..' || rel.startsWith(`..${sep}`) || rel.split(sep).includes('..')) {
-    throw new InputError(`path "${path}" leaves the repository`);
-  }
-  if (rel.split(sep)[0] === '.git' || rel === '.') throw new InputError(`path "${path}" is inside .git or is the root`);
+  const segments = rel.split(sep);
+  // Segment by segment: "..foo" is a name, ".." is not.
+  if (segments.includes('..')) throw new InputError(`path "${path}" leaves the repository`);
+  if (rel === '.' || rel === '') throw new InputError(`path "${path}" is the repository root, not a file`);
+  // Any .git (a submodule's too, in any letter case for case-insensitive file systems).
+  if (segments.some((s) => s.toLowerCase() === '.git')) throw new InputError(`path "${path}" is inside .git`);
   const realRoot = await realpath(root);
   // Walk up to the nearest existing ancestor and check where it really is.
   let probe = join(realRoot, rel);
@@ -33,6 +35,7 @@ export async function resolveInside(root: string, path: string): Promise<string>
     probe = parent;
   }
   const target = join(realRoot, rel);
-  if (relative(realRoot, target).startsWith('..')) throw new InputError(`path "${path}" leaves the repository`);
+  const back = relative(realRoot, target);
+  if (back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back)) throw new InputError(`path "${path}" leaves the repository`);
   return target;
 }

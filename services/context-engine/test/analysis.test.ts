@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RepoContext } from '@patchbay/contracts';
+import { CompleteRepoContext } from '@patchbay/contracts';
 import { type ContextCache, analyzeRepository, loadSymbolParser, memoryContextCache } from '@patchbay/context-engine';
 import { type GitFixture, createGitFixture } from '@patchbay/testkit';
 import { GO_MODULE, MONOREPO, PY_FASTAPI, TS_LAYERED } from './fixtures/repos.js';
@@ -21,7 +21,7 @@ const dir = (name: string) => fixtures[name]?.dir ?? '';
 describe('codebase facts of fixture repositories', () => {
   it('TypeScript with the layered layout', async () => {
     const { context: c } = await contextOf(dir('TS_LAYERED'), 'Describe the repository');
-    expect(RepoContext.safeParse(c).success).toBe(true);
+    expect(CompleteRepoContext.safeParse(c).success).toBe(true);
     expect(c.languages).toEqual([
       { name: 'TypeScript', files: 9, lines: 64 },
       { name: 'JavaScript', files: 1, lines: 1 },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Board, type Bus, connectBus, ensureTopology, openArtifacts, openBoard, publishEvent } from '@patchbay/bus';
 import { loadConfig } from '@patchbay/config';
-import { type BoardEntry, RepoContext, type ContextCompleted, createEvent, eventTypes, subjects } from '@patchbay/contracts';
+import { type BoardEntry, CompleteRepoContext, type ContextCompleted, createEvent, eventTypes, subjects } from '@patchbay/contracts';
 import {
   type ContextCache,
   analyzeRepository,
@@ -247,7 +247,7 @@ describe('the service', () => {
       sub.unsubscribe();
       expect(results.map((r) => r.taskId)).toEqual(['ctx-1', 'ctx-2']);
       const artifacts = await openArtifacts(bus);
-      const [one, two] = await Promise.all(results.map((r) => artifacts.getJson(r.contextRef, RepoContext)));
+      const [one, two] = await Promise.all(results.map((r) => artifacts.getJson(r.contextRef, CompleteRepoContext)));
       // The first request analyses (reusing per-file records earlier tests left in the shared cache).
       expect(one?.cache.analysis).not.toBe('hit');
       expect(two?.cache.analysis).toBe('hit');

@@ -15,6 +15,7 @@ import {
   type ResultInput,
   advance,
   branchFor,
+  cancelTask,
   clearOutbox,
   reportRefFor,
   startTask,
@@ -22,6 +23,7 @@ import {
   taskFromSubmission,
 } from '../src/domain/machine.js';
 import { renderReport } from '../src/domain/report.js';
+import { retryStats } from '../src/domain/retry-stats.js';
 import { type Outgoing, TaskState } from '../src/domain/task-state.js';
 
 /* ------------------------------------------------------------------------------------------
@@ -437,12 +439,15 @@ describe('advance: the happy path in one attempt', () => {
 
     const afterCodegen = run.feed(codegenDone(1));
     expect(run.state).toMatchObject({ status: 'assessing', attempt: 1, tokens: { prompt: 100, completion: 20 }, modelInfo: MODEL });
+    // Each attempt also records which model answered and how long it took (for the report).
     expect(run.state.attempts).toEqual([
       {
         attempt: 1,
         diffRef: `diffs/${ID}/1.diff`,
         files: [{ path: 'src/stats.js', action: 'modify', linesAdded: 3, linesRemoved: 2 }],
         tokens: { prompt: 100, completion: 20 },
+        model: MODEL.name,
+        modelMs: 1_500,
       },
     ]);
     expect(afterCodegen.map((o) => o.subject)).toEqual([subjects.taskEvents(ID), subjects.taskEvents(ID), subjects.workRequest('assessment')]);
@@ -1036,5 +1041,173 @@ describe('renderReport', () => {
     const run = toGenerating();
     run.feed(stageFailed('codegen', 1, EDIT_INVALID));
     expect(renderReport(run.state)).toContain(`| 1 | — | — | — | EDIT_INVALID: ${EDIT_INVALID.message} |`);
+  });
+});
+
+/* ------------------------------------------------------------------------------------------
+ * Task-level retry policy: reasons, limits, early stop with a change of strategy, cancel.
+ * ---------------------------------------------------------------------------------------- */
+
+const feedbackWith = (attempt: number, signature: string, items: Array<{ kind: 'ERROR'; message: string; location?: string }> = []): ResultInput => ({
+  type: eventTypes.feedbackCompleted,
+  data: { taskId: ID, attempt, feedback: `Attempt ${attempt} failed`, items, repeated: false, signature },
+});
+
+/** Feeds one failed, assessed attempt and its feedback; returns what the feedback step published. */
+function failOnce(run: Run, attempt: number, signature: string, files = 'src/stats.js'): Outgoing[] {
+  run.feed({ ...codegenDone(attempt), data: { ...(codegenDone(attempt).data as object), files: [{ path: files, action: 'modify', linesAdded: 1, linesRemoved: 1 }] } } as ResultInput);
+  run.feed(assessed(assessmentOf(attempt)));
+  return run.feed(feedbackWith(attempt, signature, [{ kind: 'ERROR', message: 'x', location: 'test/stats.test.js:12' }]));
+}
+
+describe('advance: early stop and change of strategy', () => {
+  it('asks for whole files after two attempts fail the same way, then stops when it happens again', () => {
+    const run = toGenerating(undefined, { maxAttempts: 6, qualityThreshold: 0.8 });
+    failOnce(run, 1, 'tests:median');
+    expect(dataOf(run.requests('codegen').at(-1))).not.toHaveProperty('strategy');
+    // The debugger's hypothesis about attempt 2 arrives before its feedback.
+    run.feed(codegenDone(2));
+    run.feed(assessed(assessmentOf(2)));
+    run.feed(debugDone(2, 'median() indexes the unsorted input'));
+    const before = structuredClone(run.state);
+    const out = run.feed(feedbackWith(2, 'tests:median', [{ kind: 'ERROR', message: 'x', location: 'test/stats.test.js:12' }]));
+    expect(retryStats(before, run.state)).toEqual([{ kind: 'retry', reason: 'QUALITY_THRESHOLD' }, { kind: 'strategy_change', to: 'whole-file' }]);
+    expect(dataOf(out[0])).toMatchObject({ stage: 'feedback', status: 'completed', summary: expect.stringContaining('same failure as attempt 1: switching to whole-file edits') });
+    expect(dataOf(out.find((o) => o.type === eventTypes.codegenRequested))).toMatchObject({
+      attempt: 3,
+      strategy: 'whole-file',
+      focusFiles: ['src/stats.js', 'test/stats.test.js'],
+      hypothesis: 'median() indexes the unsorted input',
+      feedback: 'Attempt 2 failed',
+    });
+    expect(run.state.attempts.find((a) => a.attempt === 3)).toMatchObject({ retryReason: 'QUALITY_THRESHOLD', strategy: 'whole-file' });
+
+    // Attempt 3 fails differently: go on, still with whole files.
+    failOnce(run, 3, 'tests:mean');
+    expect(dataOf(run.requests('codegen').at(-1))).toMatchObject({ attempt: 4, strategy: 'whole-file' });
+    expect(dataOf(run.requests('codegen').at(-1))).not.toHaveProperty('focusFiles');
+
+    // Attempt 4 fails like attempt 3, after the change of strategy: stop, attempts left or not.
+    const stop = structuredClone(run.state);
+    const end = failOnce(run, 4, 'tests:mean');
+    expect(run.state.status).toBe('failed');
+    expect(run.state.failure?.reason).toBe('stopped early: attempts 3 and 4 failed the same way (tests:mean), even after switching to whole-file edits');
+    expect(end.at(-1)?.type).toBe(eventTypes.taskFailed);
+    expect(dataOf(end.at(-1))).toMatchObject({ attempts: 4, lastAssessment: { attempt: 4 } });
+    expect(retryStats(stop, run.state)).toEqual([{ kind: 'early_stop' }, { kind: 'outcome', reason: 'QUALITY_THRESHOLD', outcome: 'failed' }]);
+    expect(run.requests('codegen')).toHaveLength(4);
+    expect(renderReport(run.state)).toContain('| 3 | qwen2.5-coder:32b | 100 | 20 | 1.5 s | QUALITY_THRESHOLD | whole files |');
+    expectWellFormed(run);
+  });
+
+  it('treats two malformed answers in a row as the same failure (VALIDATION_FAILED) and switches to whole files', () => {
+    const run = toGenerating(undefined, { maxAttempts: 5, qualityThreshold: 0.8 });
+    run.feed(stageFailed('codegen', 1, EDIT_INVALID));
+    run.feed(feedbackWith(1, 'error:EDIT_INVALID'));
+    run.feed(stageFailed('codegen', 2, EDIT_INVALID));
+    const out = run.feed(feedbackWith(2, 'error:EDIT_INVALID'));
+    const request = dataOf(out.find((o) => o.type === eventTypes.codegenRequested));
+    expect(request).toMatchObject({ attempt: 3, strategy: 'whole-file' });
+    // No files were changed and the feedback points nowhere: nothing to single out.
+    expect(request).not.toHaveProperty('focusFiles');
+    expect(run.state.attempts.map((a) => a.retryReason)).toEqual([undefined, 'VALIDATION_FAILED', 'VALIDATION_FAILED']);
+    expectWellFormed(run);
+  });
+
+  it('never switches or stops early when different things fail, or when early stop is off', () => {
+    const differing = toGenerating(undefined, { maxAttempts: 3, qualityThreshold: 0.8 });
+    failOnce(differing, 1, 'tests:a');
+    failOnce(differing, 2, 'tests:b');
+    expect(differing.requests('codegen').map((o) => dataOf(o)['strategy'])).toEqual([undefined, undefined, undefined]);
+
+    const off = toGenerating(undefined, { maxAttempts: 4, qualityThreshold: 0.8, policy: { validationMaxAttempts: 3, qualityMaxAttempts: 20, earlyStop: false } });
+    failOnce(off, 1, 'tests:a');
+    failOnce(off, 2, 'tests:a');
+    failOnce(off, 3, 'tests:a');
+    expect(off.state.status).toBe('generating');
+    expect(off.requests('codegen').map((o) => dataOf(o)['strategy'])).toEqual([undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe('advance: per-reason task-level limits', () => {
+  it('fails after VALIDATION_FAILED.maxAttempts unusable answers even with attempts left', () => {
+    const policy = { validationMaxAttempts: 2, qualityMaxAttempts: 20, earlyStop: true };
+    const run = toGenerating(undefined, { maxAttempts: 5, qualityThreshold: 0.8, policy });
+    expect(run.state.policy).toEqual(policy);
+    run.feed(stageFailed('codegen', 1, EDIT_INVALID));
+    run.feed(feedbackWith(1, 'error:EDIT_INVALID:1'));
+    run.feed(stageFailed('codegen', 2, EDIT_INVALID));
+    expect(run.state.status).toBe('failed');
+    expect(run.state.failure?.reason).toBe(`codegen failed: the model's answer could not be applied in 2 attempts (VALIDATION_FAILED allows 2): ${EDIT_INVALID.message}`);
+    expectWellFormed(run);
+  });
+
+  it('fails after QUALITY_THRESHOLD.maxAttempts attempts below the threshold', () => {
+    const run = toGenerating(undefined, { maxAttempts: 5, qualityThreshold: 0.8, policy: { validationMaxAttempts: 3, qualityMaxAttempts: 2, earlyStop: true } });
+    failOnce(run, 1, 'tests:a');
+    run.feed(codegenDone(2));
+    run.feed(assessed(assessmentOf(2)));
+    expect(run.state.status).toBe('failed');
+    expect(run.state.failure?.reason).toBe('3 passed, 2 failed; score 0.40 below 0.8 after 2 attempts (QUALITY_THRESHOLD allows 2)');
+  });
+
+  it('fails the task when the model endpoint kept failing: codegen already retried those', () => {
+    const run = toGenerating();
+    const gaveUp: ErrorInfo = { code: 'RATE_LIMITED', message: 'model endpoint is rate limiting (gave up after 5 failed calls)', retryable: false };
+    run.feed(stageFailed('codegen', 1, gaveUp));
+    expect(run.state.status).toBe('failed');
+    expect(run.state.failure).toMatchObject({ stage: 'codegen', error: gaveUp });
+    // A transient code marked retryable is not a reason for a new attempt either.
+    const other = toGenerating();
+    other.feed(stageFailed('codegen', 1, { code: 'MODEL_API_ERROR', message: 'answered 500', retryable: true }));
+    expect(other.state.status).toBe('failed');
+    expect(other.requests('feedback')).toEqual([]);
+  });
+
+  it('uses the default policy for tasks stored before policies existed', () => {
+    const run = toGenerating();
+    const { policy: _policy, ...old } = run.state;
+    const next = advance(old, stageFailed('codegen', 1, EDIT_INVALID), at(1_000));
+    expect(next?.status).toBe('improving');
+  });
+});
+
+describe('cancelTask', () => {
+  it('ends a running task with task.failed (CANCELLED) and ignores every later result', () => {
+    const run = toGenerating();
+    run.feed(codegenDone(1));
+    const next = cancelTask(run.state, { reason: 'wrong repository', requestedBy: 'alice' }, at(500));
+    expect(next).not.toBeNull();
+    if (!next) return;
+    expect(next.status).toBe('failed');
+    const failed = next.outbox.at(-1);
+    expect(failed?.type).toBe(eventTypes.taskFailed);
+    expect(failed?.withReport).toBe(true);
+    expect(failed?.data).toMatchObject({
+      status: 'failed',
+      reason: 'cancelled by alice: wrong repository',
+      error: { code: 'CANCELLED', message: 'cancelled by alice: wrong repository', retryable: false },
+      attempts: 1,
+    });
+    expect(eventSchemas[eventTypes.taskFailed].safeParse(failed?.data).success).toBe(true);
+    expect(advance(next, assessed(passing(1)), at(600))).toBeNull();
+    expect(advance(next, stageFailed('codegen', 1, { code: 'CANCELLED', message: 'aborted', retryable: false }), at(600))).toBeNull();
+    expect(cancelTask(next, {}, at(700))).toBeNull();
+    expect(renderReport(next)).toContain('**Failed:** cancelled by alice: wrong repository');
+  });
+
+  it('counts the attempt in flight, shown as cancelled in the report', () => {
+    const run = toGenerating();
+    const next = cancelTask(run.state, {}, at(100));
+    expect(next?.attempts).toEqual([{ attempt: 1, files: [], error: { code: 'CANCELLED', message: 'cancelled', retryable: false } }]);
+    expect(next?.outbox.at(-1)?.data).toMatchObject({ attempts: 1, reason: 'cancelled' });
+    expect(renderReport(next as TaskState)).toContain('| 1 | — | — | — | CANCELLED: cancelled |');
+  });
+
+  it('does nothing to a task that has already ended', () => {
+    const run = toGenerating(submission({ constraints: { maxAttempts: 1 } }));
+    run.feed(codegenDone(1));
+    run.feed(assessed(assessmentOf(1)));
+    expect(cancelTask(run.state, { reason: 'late' }, at(900))).toBeNull();
   });
 });

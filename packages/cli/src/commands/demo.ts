@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { submitTask } from '@patchbay/bus';
 import type { Config } from '@patchbay/config';
 import { eventTypes } from '@patchbay/contracts';
-import { createOllamaProvider } from '@patchbay/llm';
+import { createProvider } from '@patchbay/llm';
 import { type RunningService, startServices } from '@patchbay/runtime';
 import { createLogger } from '@patchbay/telemetry';
 import { configFor } from '../connect.js';
@@ -35,18 +35,19 @@ async function prepareRepo(root: string): Promise<string> {
   return dir;
 }
 
-/** A live Ollama when it answers with the configured model; the bundled replay otherwise, said plainly. */
+/** A live model when the configured endpoint answers with it; the bundled replay otherwise, said plainly. */
 async function chooseModel(config: Config): Promise<Config> {
-  if (config.llm.provider === 'ollama') {
-    const probe = await createOllamaProvider({ host: config.llm.host, model: config.llm.model, timeoutMs: 5_000 }).available();
+  if (config.llm.provider !== 'replay') {
+    const provider = await createProvider({ ...config.llm, timeoutMs: 5_000 });
+    const probe = await provider.available();
     if (probe.ok) {
-      out(`model: ${config.llm.model} via Ollama at ${config.llm.host}`);
+      out(`model: ${config.llm.model} via ${config.llm.provider === 'ollama' ? 'Ollama' : 'an OpenAI-compatible endpoint'} at ${provider.endpoint}`);
       return config;
     }
     out(`model: ${probe.reason}.`);
   }
   out(`model: using the bundled REPLAY model (${DEMO_REPLAY}) — recorded answers, NOT a live LLM.`);
-  out('       Set OLLAMA_HOST and PATCHBAY_MODEL to a running Ollama to see a real model at work.');
+  out('       Set OLLAMA_HOST and PATCHBAY_MODEL to a running Ollama (or PATCHBAY_LLM_PROVIDER=openai and PATCHBAY_OPENAI_BASE_URL) to see a real model at work.');
   return { ...config, llm: { ...config.llm, provider: 'replay', replayFile: DEMO_REPLAY } };
 }
 
@@ -55,7 +56,7 @@ export async function demoCommand(pathEnv: string): Promise<number> {
   const base = configFor();
   const root = await mkdtemp(join(tmpdir(), 'patchbay-demo-'));
   out('patchbay demo');
-  const nats = await findNats(base.nats.url, pathEnv);
+  const nats = await findNats(base.nats.url, pathEnv, out);
   if (!nats) {
     out(NO_NATS_HELP);
     await rm(root, { recursive: true, force: true });

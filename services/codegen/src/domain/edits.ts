@@ -6,6 +6,9 @@
 
 export type Edit =
   | { kind: 'replace'; path: string; search: string; replace: string }
+  /** An empty SEARCH: a new file. On an existing file only when whole-file rewrites were asked for. */
+  | { kind: 'create'; path: string; content: string }
+  /** A whole file given as such ("FILE: path" and a fenced block): creates or rewrites it. */
   | { kind: 'write'; path: string; content: string };
 
 export interface ParsedAnswer {
@@ -27,8 +30,16 @@ function asPath(line: string): string | undefined {
   return t;
 }
 
+/**
+ * The path in a fence's info string: ```js src/a.js, ```js:src/a.js (language, colon, path),
+ * ```python title="a.py" or file=/path= forms.
+ */
 function pathFromFenceInfo(info: string): string | undefined {
-  const parts = info.trim().split(/\s+/).filter(Boolean);
+  const parts = info
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((part) => part.replace(/^(?:title|file|filename|path)=["']?(.*?)["']?$/i, '$1').replace(/^[A-Za-z0-9_+#-]+:(?!\/\/)(?=.)/, ''));
   return parts.map(asPath).find((p) => p !== undefined && /[./]/.test(p) && !/^\.?[a-z]+$/.test(p));
 }
 
@@ -68,10 +79,12 @@ export function parseEdits(answer: string): ParsedAnswer {
       const search: string[] = [];
       const replace: string[] = [];
       let j = i + 1;
-      while (j < lines.length && !DIVIDER.test(lines[j] ?? '')) search.push(lines[j++] ?? '');
-      if (j >= lines.length) {
+      const marker = (l: string) => DIVIDER.test(l) || SEARCH.test(l) || REPLACE.test(l);
+      while (j < lines.length && !marker(lines[j] ?? '')) search.push(lines[j++] ?? '');
+      if (j >= lines.length || !DIVIDER.test(lines[j] ?? '')) {
+        // Rescan after the broken block's SEARCH line, so a following block keeps its own path.
         errors.push(`block ${block}: SEARCH has no "=======" divider`);
-        break;
+        continue;
       }
       j += 1;
       while (j < lines.length && !REPLACE.test(lines[j] ?? '')) {
@@ -80,13 +93,12 @@ export function parseEdits(answer: string): ParsedAnswer {
       }
       if (j >= lines.length || !REPLACE.test(lines[j] ?? '')) {
         errors.push(`block ${block}: missing ">>>>>>> REPLACE" after the divider`);
-        i = j - 1;
         continue;
       }
       if (candidate === undefined) {
         errors.push(`block ${block}: no file path before "<<<<<<< SEARCH"; put the path on the line above it`);
       } else if (search.every((l) => l.trim() === '')) {
-        edits.push({ kind: 'write', path: candidate, content: `${replace.join('\n')}\n` });
+        edits.push({ kind: 'create', path: candidate, content: `${replace.join('\n')}\n` });
       } else {
         edits.push({ kind: 'replace', path: candidate, search: search.join('\n'), replace: replace.join('\n') });
       }

@@ -1,4 +1,4 @@
-import type { Architecture, Conventions, QualityMetrics, RepoContext, TeamContext, ToolInfo } from '@patchbay/contracts';
+import type { Architecture, Conventions, QualityMetrics, CompleteRepoContext, TeamContext, ToolInfo } from '@patchbay/contracts';
 import { detectArchitecture } from './architecture.js';
 import { measureConventions, measureQuality } from './conventions.js';
 import { importAliases, resolveImport } from './imports.js';
@@ -73,7 +73,7 @@ export interface Analysis {
   conventions: Conventions;
   quality: QualityMetrics;
   team: TeamContext;
-  languages: RepoContext['languages'];
+  languages: CompleteRepoContext['languages'];
   testDirs: string[];
   /** Reference graph over `files` indices: [from, to, weight] triples, weight in thousandths. */
   edges: number[];

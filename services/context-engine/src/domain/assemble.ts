@@ -1,4 +1,4 @@
-import type { RepoContext } from '@patchbay/contracts';
+import type { CompleteRepoContext } from '@patchbay/contracts';
 import { redactSecrets } from '@patchbay/secrets';
 import type { Analysis } from './analysis.js';
 import { isCode } from './languages.js';
@@ -33,9 +33,9 @@ export function selectRelevant(
   text: (path: string) => string | undefined,
   budgetChars: number,
   knownSecrets: readonly string[],
-): { relevant: RepoContext['relevant']; skipped: RepoContext['skipped'] } {
-  const relevant: RepoContext['relevant'] = [];
-  const skipped: RepoContext['skipped'] = [];
+): { relevant: CompleteRepoContext['relevant']; skipped: CompleteRepoContext['skipped'] } {
+  const relevant: CompleteRepoContext['relevant'] = [];
+  const skipped: CompleteRepoContext['skipped'] = [];
   let used = 0;
   for (const c of candidates) {
     const raw = text(c.path);
@@ -77,13 +77,13 @@ export interface AssembleInput {
   /** Texts of the relevant candidates (the caller reads them). */
   text(path: string): string | undefined;
   /** The repo map, rendered by the caller (it fetches the symbols of the files it shows). */
-  map: { map: RepoContext['repoMap']; leftOut: LeftOut[] };
+  map: { map: CompleteRepoContext['repoMap']; leftOut: LeftOut[] };
   board: BoardFacts;
-  cache: RepoContext['cache'];
+  cache: CompleteRepoContext['cache'];
 }
 
 /** The context for one task: facts, the ranked repo map and file contents, each within its budget. */
-export function assembleContext(input: AssembleInput): RepoContext {
+export function assembleContext(input: AssembleInput): CompleteRepoContext {
   const { analysis, ranking } = input;
   const { map, leftOut: mapLeftOut } = input.map;
   const { relevant, skipped } = selectRelevant(relevantCandidates(analysis, ranking), input.text, input.fileBudgetChars, input.knownSecrets);

@@ -1,10 +1,10 @@
 import { parse as parseToml } from 'smol-toml';
-import type { RepoContext } from '@patchbay/contracts';
+import type { CompleteRepoContext } from '@patchbay/contracts';
 
 /** What manifests say about the project: dependencies, frameworks, and how to run its tests. */
 export interface ProjectFacts {
-  manifests: RepoContext['manifests'];
-  dependencies: RepoContext['dependencies'];
+  manifests: CompleteRepoContext['manifests'];
+  dependencies: CompleteRepoContext['dependencies'];
   frameworks: string[];
   testCommand?: string;
   testFramework?: string;
@@ -109,7 +109,7 @@ function jsTestFramework(script: string, deps: ReadonlySet<string>): string | un
   return undefined;
 }
 
-function pythonDeps(text: string, manifest: string): RepoContext['dependencies'] {
+function pythonDeps(text: string, manifest: string): CompleteRepoContext['dependencies'] {
   return text
     .split('\n')
     .map((l) => l.replace(/#.*/, '').trim())
@@ -130,7 +130,7 @@ export function projectFacts(paths: readonly string[], read: (path: string) => s
       return kind ? [{ path: p, kind }] : [];
     })
     .sort((a, b) => a.path.split('/').length - b.path.split('/').length || a.path.localeCompare(b.path));
-  const dependencies: RepoContext['dependencies'] = [];
+  const dependencies: CompleteRepoContext['dependencies'] = [];
   const sources: string[] = [];
   let testCommand: string | undefined;
   let testFramework: string | undefined;

@@ -1,10 +1,10 @@
-import type { RepoContext } from '@patchbay/contracts';
+import type { CompleteRepoContext } from '@patchbay/contracts';
 
 const list = (items: readonly string[], none = 'none') => (items.length ? items.join(', ') : none);
 const bullets = (items: readonly string[]) => items.map((i) => `  - ${i}`);
 
 /** The context as a person reads it: the facts, then the repo map, then what was left out. */
-export function renderContextText(c: RepoContext): string {
+export function renderContextText(c: CompleteRepoContext): string {
   const lines: string[] = [];
   const section = (title: string, body: readonly string[]) => {
     if (body.length === 0) return;

@@ -1,4 +1,4 @@
-import type { RepoContext } from '@patchbay/contracts';
+import type { CompleteRepoContext } from '@patchbay/contracts';
 import type { Logger } from '@patchbay/telemetry';
 import { ANALYSIS_VERSION, type Analysis, type GraphInputs, type SlimRecord, buildAnalysis } from '../domain/analysis.js';
 import { isFactFile, skipReason } from '../domain/file-kinds.js';
@@ -21,7 +21,7 @@ export interface AnalyzeOptions {
 export interface AnalyzeResult {
   analysis: Analysis;
   identity: Identity;
-  stats: RepoContext['cache'];
+  stats: CompleteRepoContext['cache'];
 }
 
 const MEMO_SIZE = 4;
@@ -98,7 +98,7 @@ function recordFor(path: string, content: Buffer, parser: SymbolParser | undefin
 export async function analyzeRepository(source: RepoSource, options: AnalyzeOptions): Promise<AnalyzeResult> {
   const started = performance.now();
   const identity = await source.identify();
-  const done = (analysis: Analysis, mode: RepoContext['cache']['analysis'], parsed: number, reused: number): AnalyzeResult => ({
+  const done = (analysis: Analysis, mode: CompleteRepoContext['cache']['analysis'], parsed: number, reused: number): AnalyzeResult => ({
     analysis,
     identity,
     stats: { analysis: mode, filesParsed: parsed, filesReused: reused, ms: Math.round((performance.now() - started) * 10) / 10 },

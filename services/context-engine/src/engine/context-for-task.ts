@@ -1,5 +1,5 @@
 import type { Board } from '@patchbay/bus';
-import type { BoardEntry, RepoContext } from '@patchbay/contracts';
+import type { BoardEntry, CompleteRepoContext } from '@patchbay/contracts';
 import { assembleContext, relevantCandidates } from '../domain/assemble.js';
 import { blobLookup, factEntries, fromBoard } from '../domain/board-facts.js';
 import type { Analysis, SlimRecord } from '../domain/analysis.js';
@@ -19,7 +19,7 @@ export interface TaskRequest {
 }
 
 export interface TaskContextResult {
-  context: RepoContext;
+  context: CompleteRepoContext;
   /** The engine's findings that the board does not hold yet. */
   toWrite: BoardEntry[];
 }

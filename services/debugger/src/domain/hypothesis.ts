@@ -14,7 +14,11 @@ export interface HypothesisInput {
 /** Names called on the failing line, e.g. `median` in `assert.equal(median([4, 1]), 2.5)`. */
 export function calledNames(line: string): string[] {
   const ignore = new Set(['assert', 'equal', 'strictEqual', 'deepEqual', 'deepStrictEqual', 'expect', 'toBe', 'toEqual', 'throws', 'ok', 'if', 'return']);
-  return [...line.matchAll(/([A-Za-z_$][\w$]*)\s*\(/g)].map((m) => m[1] ?? '').filter((n) => n && !ignore.has(n) && !ignore.has(n.split('.').pop() ?? ''));
+  return [...line.matchAll(/([A-Za-z_$][\w$]*)\s*\(/g)]
+    // Assertions wrap the call under test: self.assertEqual(...), assert.notEqual(...), Assert.AreEqual(...).
+    .filter((m) => !/\b(?:assert|require)\s*\.\s*$/i.test(line.slice(0, m.index)))
+    .map((m) => m[1] ?? '')
+    .filter((n) => n && !ignore.has(n) && !/^assert/i.test(n) && !ignore.has(n.split('.').pop() ?? ''));
 }
 
 function firstFailure(assessment: Assessment): FailureDetail | undefined {
@@ -33,7 +37,7 @@ export function formHypothesis(input: HypothesisInput): DebugEntry | null {
   const test = failure.test ? `"${failure.test}"` : 'the failing test';
   const suspects = input.failingLine ? calledNames(input.failingLine) : [];
   const target = suspects[0];
-  const changed = input.changedFiles.filter((f) => !/(^|\/)(test|tests|__tests__)\/|\.test\.|_test\.|test_/.test(f));
+  const changed = input.changedFiles.filter((f) => !/(^|\/)(test|tests|__tests__)\/|\.test\.|_test\.|(^|\/)test_/.test(f));
   const where = changed[0] ?? failure.location?.file ?? 'the code under test';
 
   let hypothesis: string;

@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import type { Artifacts, DebugLog } from '@patchbay/bus';
 import { eventTypes, subjects } from '@patchbay/contracts';
 import { type Handler, stageHandler } from '@patchbay/runtime';
 import { extractFailures } from '@patchbay/test-output';
-import type { GitWorkspace } from '@patchbay/workspace';
+import { type GitWorkspace, applyPatch, resolveInside } from '@patchbay/workspace';
 import { changedFilesOf, formHypothesis } from '../domain/hypothesis.js';
 
 export interface DebuggerDeps {
@@ -21,8 +22,14 @@ export function createDebugHandler(deps: DebuggerDeps): Handler<typeof eventType
     const located = extractFailures(req.assessment.outputExcerpt).find((f) => f.location)?.location;
     let failingLine: string | undefined;
     if (located) {
-      const content = await deps.git.readFile(req.repo.url, req.baseCommit, located.file).catch(() => null);
-      failingLine = content?.toString('utf8').split('\n')[located.line - 1];
+      // Line numbers refer to the attempt's version of the file, so read it with the diff applied.
+      failingLine = await deps.git
+        .withWorktree(req.repo.url, req.baseCommit, async (dir) => {
+          await applyPatch(dir, patch);
+          const content = await readFile(await resolveInside(dir, located.file), 'utf8');
+          return content.split('\n')[located.line - 1];
+        })
+        .catch(() => undefined);
     }
     const entry = formHypothesis({ attempt: req.attempt, assessment: req.assessment, changedFiles, failingLine, now: new Date() });
     if (entry) await deps.debugLog.append(req.taskId, entry, deps.source, ctx.traceparent);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Assessment, ErrorInfo, FeedbackItem } from '@patchbay/contracts';
 import { type FailureDetail, extractFailures } from '@patchbay/test-output';
 
@@ -22,7 +23,12 @@ const MAX_CHARS = 3_000;
 export function failureSignature(assessment: Assessment | undefined, error: ErrorInfo | undefined): string {
   if (error) return `error:${error.code}`;
   if (!assessment) return 'unknown';
-  if (assessment.failingTests.length) return `tests:${[...assessment.failingTests].sort().join('|')}`;
+  if (assessment.failingTests.length) {
+    // Messages carry at most 2000 characters of signature: keep a readable start and a hash of the rest.
+    const names = [...assessment.failingTests].sort().join('|');
+    if (names.length <= 1_900) return `tests:${names}`;
+    return `tests:${names.slice(0, 1_900)}#${createHash('sha256').update(names).digest('hex').slice(0, 16)}`;
+  }
   return `exit:${String(assessment.tests?.exitCode)}`;
 }
 
@@ -72,7 +78,7 @@ export function buildFeedback(input: FeedbackInput): Feedback {
       lines.push('', 'The test run was killed at its time limit: look for an infinite loop or a wait that never ends.');
       items.push({ kind: 'PERFORMANCE', message: 'test run timed out' });
     } else {
-      const tail = assessment.outputExcerpt.trim().split('\n').slice(-12).join('\n');
+      const tail = assessment.outputExcerpt.replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n').slice(-12).join('\n');
       lines.push('', 'The end of the test output:', tail);
       items.push({ kind: 'ERROR', message: tail.slice(0, 500) });
     }

@@ -13,12 +13,13 @@ import {
   type RepoRef,
   type Stage,
   type StageFailed,
+  type TaskCancelRequested,
   type TaskSubmitted,
   eventTypes,
   subjects,
 } from '@patchbay/contracts';
 import { routeRequest } from './routing.js';
-import { type AttemptRecord, TERMINAL_STATUSES, type TaskState } from './task-state.js';
+import { type AttemptRecord, TERMINAL_STATUSES, type TaskPolicy, type TaskState } from './task-state.js';
 
 /**
  * The task's flow in one place: a pure state machine. Given the current state and an
@@ -29,6 +30,19 @@ import { type AttemptRecord, TERMINAL_STATUSES, type TaskState } from './task-st
 export interface Defaults {
   maxAttempts: number;
   qualityThreshold: number;
+  /** Task-level retry policy (config `retry`); DEFAULT_POLICY when absent. */
+  policy?: TaskPolicy | undefined;
+}
+
+export const DEFAULT_POLICY: TaskPolicy = { validationMaxAttempts: 3, qualityMaxAttempts: 20, earlyStop: true };
+
+/** Why the next attempt is made. */
+type RetryReason = NonNullable<AttemptRecord['retryReason']>;
+
+interface NextAttempt {
+  reason: RetryReason;
+  /** Only with whole-file edits: what to rewrite and what the debugger thinks. */
+  wholeFile?: { focusFiles: string[]; hypothesis?: string | undefined };
 }
 
 export interface NewTask {
@@ -132,10 +146,22 @@ class Draft {
   }
 }
 
-function requestCodegen(d: Draft, feedback?: string): void {
+function requestCodegen(d: Draft, feedback?: string, next?: NextAttempt): void {
   const s = d.state;
-  d.stage('codegen', 'started', `attempt ${s.attempt} of ${s.maxAttempts}`);
+  // Once whole files were asked for, later attempts keep asking for them.
+  const wholeFile = next?.wholeFile ?? (s.attempts.some((a) => a.attempt < s.attempt && a.strategy === 'whole-file') ? { focusFiles: [] } : undefined);
+  // The first attempt gets its record when it has something to record.
+  if (next) d.current().retryReason = next.reason;
+  if (wholeFile) d.current().strategy = 'whole-file';
+  d.stage('codegen', 'started', `attempt ${s.attempt} of ${s.maxAttempts}${wholeFile ? ', asking for whole files' : ''}`);
   d.request('codegen', eventTypes.codegenRequested, {
+    ...(wholeFile
+      ? {
+          strategy: 'whole-file',
+          ...(wholeFile.focusFiles.length ? { focusFiles: wholeFile.focusFiles } : {}),
+          ...(wholeFile.hypothesis ? { hypothesis: wholeFile.hypothesis.slice(0, 2_000) } : {}),
+        }
+      : {}),
     attempt: s.attempt,
     repo: s.repo,
     baseCommit: s.baseCommit,
@@ -226,6 +252,7 @@ export function startTask(task: NewTask, defaults: Defaults, now: Date): TaskSta
     route,
     maxAttempts: task.constraints?.maxAttempts ?? defaults.maxAttempts,
     qualityThreshold: task.constraints?.qualityThreshold ?? defaults.qualityThreshold,
+    policy: defaults.policy ?? DEFAULT_POLICY,
     status: 'context',
     attempt: 0,
     attempts: [],
@@ -307,6 +334,8 @@ export function advance(current: TaskState, input: ResultInput, now: Date): Task
       record.diffRef = input.data.diffRef;
       record.files = input.data.files;
       record.tokens = input.data.tokens;
+      record.model = input.data.model.name;
+      record.modelMs = input.data.durationMs;
       state.tokens = {
         prompt: state.tokens.prompt + input.data.tokens.prompt,
         completion: state.tokens.completion + input.data.tokens.completion,
@@ -349,21 +378,44 @@ export function advance(current: TaskState, input: ResultInput, now: Date): Task
           message: commitMessage(state, assessment),
           date: now.toISOString(),
         });
-      } else if (state.attempt < state.maxAttempts) {
-        improve(d, assessment);
       } else {
-        fail(d, `${describeTests(assessment)}; score ${assessment.score.toFixed(2)} below ${assessment.threshold} after ${state.attempt} attempts`);
+        const below = state.attempts.filter((a) => a.assessment && !a.assessment.passed).length;
+        const limit = policyOf(state).qualityMaxAttempts;
+        if (state.attempt < state.maxAttempts && below < limit) {
+          improve(d, assessment);
+        } else {
+          const why = state.attempt < state.maxAttempts ? ` (QUALITY_THRESHOLD allows ${limit})` : '';
+          fail(d, `${describeTests(assessment)}; score ${assessment.score.toFixed(2)} below ${assessment.threshold} after ${state.attempt} attempts${why}`);
+        }
       }
       return state;
     }
     case eventTypes.feedbackCompleted: {
       if (state.status !== 'improving' || input.data.attempt !== state.attempt) return null;
-      d.current().feedback = input.data.feedback;
-      d.current().signature = input.data.signature;
-      d.stage('feedback', 'completed', `${input.data.repeated ? 'repeated failure: ' : ''}${input.data.feedback.split('\n')[0] ?? ''}`);
+      const record = d.current();
+      record.feedback = input.data.feedback;
+      record.signature = input.data.signature;
+      const reason: RetryReason = record.error ? 'VALIDATION_FAILED' : 'QUALITY_THRESHOLD';
+      const previous = state.attempts.find((a) => a.attempt === state.attempt - 1);
+      // "Two consecutive attempts fail the same way": the same failing tests, findings or error.
+      const same = policyOf(state).earlyStop && previous?.signature !== undefined && previous.signature === input.data.signature;
+      const switched = state.attempts.some((a) => a.strategy === 'whole-file');
+      if (same && switched) {
+        d.stage('feedback', 'completed', `repeated failure after the change of strategy: ${input.data.feedback.split('\n')[0] ?? ''}`);
+        fail(
+          d,
+          `stopped early: attempts ${previous.attempt} and ${state.attempt} failed the same way (${input.data.signature.slice(0, 200)}), even after switching to whole-file edits`,
+        );
+        return state;
+      }
+      const summary = input.data.feedback.split('\n')[0] ?? '';
+      d.stage('feedback', 'completed', same ? `same failure as attempt ${previous.attempt}: switching to whole-file edits; ${summary}` : `${input.data.repeated ? 'repeated failure: ' : ''}${summary}`);
       state.status = 'generating';
       state.attempt += 1;
-      requestCodegen(d, input.data.feedback);
+      requestCodegen(d, input.data.feedback, {
+        reason,
+        ...(same ? { wholeFile: { focusFiles: focusFilesOf(record, previous, input.data.items), hypothesis: usableHypothesis(record) } } : {}),
+      });
       return state;
     }
     case eventTypes.debugCompleted: {
@@ -431,26 +483,78 @@ export function advance(current: TaskState, input: ResultInput, now: Date): Task
         };
         d.current().tokens = input.data.tokens;
       }
-      if (input.data.model) state.modelInfo = input.data.model;
-      if (stage === 'codegen' && error.retryable && state.attempt < state.maxAttempts) {
+      if (input.data.model) {
+        state.modelInfo = input.data.model;
+        d.current().model = input.data.model.name;
+      }
+      if (stage === 'codegen' && error.retryable && error.code === 'EDIT_INVALID') {
+        // VALIDATION_FAILED: a new attempt with the error as feedback, within its own limit.
         d.current().error = error;
-        improve(d, undefined, error);
-        return state;
+        const invalid = state.attempts.filter((a) => a.error?.code === 'EDIT_INVALID').length;
+        const limit = policyOf(state).validationMaxAttempts;
+        if (state.attempt < state.maxAttempts && invalid < limit) {
+          improve(d, undefined, error);
+          return state;
+        }
+        if (state.attempt < state.maxAttempts) {
+          fail(d, `codegen failed: the model's answer could not be applied in ${invalid} attempts (VALIDATION_FAILED allows ${limit}): ${error.message}`, stage, error);
+          return state;
+        }
       }
       if (stage === 'feedback') {
         // Without the processor's feedback, the raw failure is still better than nothing.
         const a = d.current().assessment;
         const fallback = a ? `The previous attempt failed: ${describeTests(a)}.\n${a.outputExcerpt.slice(-2_000)}` : error.message;
-        d.current().feedback = fallback;
+        const failed = d.current();
+        failed.feedback = fallback;
         state.status = 'generating';
         state.attempt += 1;
-        requestCodegen(d, fallback);
+        requestCodegen(d, fallback, { reason: failed.error ? 'VALIDATION_FAILED' : 'QUALITY_THRESHOLD' });
         return state;
       }
       fail(d, `${stage} failed: ${error.message}`, stage, error);
       return state;
     }
   }
+}
+
+function policyOf(state: TaskState): TaskPolicy {
+  return state.policy ?? DEFAULT_POLICY;
+}
+
+/** The files to rewrite whole: what the two failing attempts touched and where the failures point. */
+function focusFilesOf(current: AttemptRecord, previous: AttemptRecord, items: FeedbackCompleted['items']): string[] {
+  const files = [...current.files, ...previous.files].map((f) => f.path);
+  for (const item of items) {
+    const file = item.location?.replace(/:\d+(?::\d+)?$/, '');
+    if (file) files.push(file);
+  }
+  return [...new Set(files)].slice(0, 10);
+}
+
+function usableHypothesis(record: AttemptRecord): string | undefined {
+  const h = record.hypothesis;
+  return h === undefined || h.startsWith('(') ? undefined : h;
+}
+
+/**
+ * A cancel request: the task ends at once with task.failed (error CANCELLED), and every
+ * result that arrives later is ignored. Null when the task has already ended.
+ */
+export function cancelTask(current: TaskState, request: Pick<TaskCancelRequested, 'reason' | 'requestedBy'>, now: Date): TaskState | null {
+  if (TERMINAL_STATUSES.includes(current.status)) return null;
+  const state: TaskState = structuredClone(current);
+  const d = new Draft(state, now);
+  const by = request.requestedBy ? ` by ${request.requestedBy}` : '';
+  const message = `cancelled${by}${request.reason ? `: ${request.reason}` : ''}`;
+  const error = { code: 'CANCELLED', message, retryable: false };
+  // The attempt in flight ends here too; the report shows it as cancelled.
+  if (state.attempt > 0 && ['generating', 'assessing', 'improving'].includes(state.status)) {
+    const record = d.current();
+    if (!record.assessment && !record.error) record.error = error;
+  }
+  fail(d, message, undefined, error);
+  return state;
 }
 
 function commitMessage(state: TaskState, assessment: Assessment): string {

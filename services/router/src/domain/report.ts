@@ -56,6 +56,26 @@ export function renderReport(state: TaskState): string {
       );
     }
   }
+  const calls = state.attempts.filter((a) => a.tokens);
+  if (calls.length) {
+    // Per call and per model: what the model cost, and why each attempt was made.
+    out.push('', '## Model calls', '', '| # | model | prompt tokens | completion tokens | time | why | edits asked as |', '|---|---|---|---|---|---|---|');
+    const perModel = new Map<string, { calls: number; prompt: number; completion: number; ms: number }>();
+    for (const a of calls) {
+      const name = a.model ?? state.modelInfo?.name ?? 'unknown';
+      const t = a.tokens ?? { prompt: 0, completion: 0 };
+      const why = a.retryReason ?? (a.attempt === 1 ? 'first attempt' : '—');
+      out.push(
+        `| ${a.attempt} | ${name} | ${t.prompt} | ${t.completion} | ${a.modelMs !== undefined ? seconds(a.modelMs) : '—'} | ${why} | ${a.strategy === 'whole-file' ? 'whole files' : 'SEARCH/REPLACE'} |`,
+      );
+      const m = perModel.get(name) ?? { calls: 0, prompt: 0, completion: 0, ms: 0 };
+      perModel.set(name, { calls: m.calls + 1, prompt: m.prompt + t.prompt, completion: m.completion + t.completion, ms: m.ms + (a.modelMs ?? 0) });
+    }
+    out.push('');
+    for (const [name, m] of perModel) {
+      out.push(`- ${name}${state.modelInfo?.replay ? ' (REPLAY)' : ''}: ${m.calls} call(s), prompt ${m.prompt}, completion ${m.completion} tokens, ${seconds(m.ms)}`);
+    }
+  }
   const last = state.attempts.at(-1);
   if (state.status === 'completed' && last) {
     out.push('', '## Files changed', '');

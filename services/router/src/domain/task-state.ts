@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   Assessment,
+  EditStrategy,
   ErrorInfo,
   FileChange,
   GenerationMode,
@@ -36,6 +37,13 @@ export const AttemptRecord = z.object({
   signature: z.string().optional(),
   error: ErrorInfo.optional(),
   hypothesis: z.string().optional(),
+  /** Why this attempt was made: the failure of the one before it. */
+  retryReason: z.enum(['VALIDATION_FAILED', 'QUALITY_THRESHOLD']).optional(),
+  /** How edits were asked for; whole files after a repeated failure. */
+  strategy: EditStrategy.optional(),
+  /** The model that answered and how long it took, for the report. */
+  model: z.string().optional(),
+  modelMs: z.number().nonnegative().optional(),
 });
 export type AttemptRecord = z.infer<typeof AttemptRecord>;
 
@@ -50,6 +58,17 @@ export const Outgoing = z.object({
 });
 export type Outgoing = z.infer<typeof Outgoing>;
 
+/** Task-level retry policy, fixed when the task starts (config `retry`). */
+export const TaskPolicy = z.object({
+  /** Attempts whose answer could not be applied before the task gives up. */
+  validationMaxAttempts: z.number().int().positive(),
+  /** Attempts below the quality threshold before the task gives up (within maxAttempts). */
+  qualityMaxAttempts: z.number().int().positive(),
+  /** Two consecutive attempts failing the same way: change strategy, then stop. */
+  earlyStop: z.boolean(),
+});
+export type TaskPolicy = z.infer<typeof TaskPolicy>;
+
 export const TaskState = z.object({
   id: z.string(),
   origin: z.enum(['submit', 'ci']),
@@ -61,6 +80,8 @@ export const TaskState = z.object({
   route: RoutingDecision,
   maxAttempts: z.number().int().positive(),
   qualityThreshold: z.number().min(0).max(1),
+  /** Absent on tasks stored before policies existed: the defaults apply. */
+  policy: TaskPolicy.optional(),
   status: TaskStatus,
   /** The attempt in progress (0 before the first). */
   attempt: z.number().int().nonnegative(),
