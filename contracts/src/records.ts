@@ -43,6 +43,12 @@ export const BoardEntry = z
     repo: z.string().describe('Repository the finding is about'),
     commit: z.string().optional().describe('Commit the finding was seen at'),
     files: z.array(z.string()).optional().describe('Files the finding came from'),
+    sources: z
+      .array(z.object({ path: z.string(), blob: z.string() }))
+      .optional()
+      .describe(
+        'Blob hashes of the files the finding came from when it was made. They are part of its key: a changed source makes a new version, written once; readers take the newest version whose sources still match.',
+      ),
   })
   .superRefine((entry, ctx) => {
     const result = requiredFields(entry.type).safeParse(entry.data);
@@ -109,6 +115,13 @@ export function repoKey(url: string): string {
 }
 
 /** Subject token for a dedup key value; `singleton` for types with one entry per repository. */
-export function boardKeyToken(key: string | null): string {
-  return key === null ? 'singleton' : createHash('sha256').update(key).digest('hex').slice(0, 16);
+export function boardKeyToken(key: string | null, sources?: ReadonlyArray<{ path: string; blob: string }>): string {
+  if (sources === undefined) return key === null ? 'singleton' : createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return createHash('sha256').update(`${key ?? ''}\0${sourcesFingerprint(sources)}`).digest('hex').slice(0, 16);
+}
+
+/** One hash for a set of (path, blob) pairs, whatever their order. */
+export function sourcesFingerprint(sources: ReadonlyArray<{ path: string; blob: string }>): string {
+  const lines = sources.map((s) => `${s.path}\0${s.blob}`).sort();
+  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }

@@ -164,6 +164,10 @@ export const buckets = {
   analysisCache: 'patchbay-analysis-cache',
   /** What the feedback processor learned per repository: recurring failures and what fixed them. */
   lessons: 'patchbay-lessons',
+  /** Context engine, per file: symbols and measurements keyed by git blob hash; also repository pointers. */
+  contextFiles: 'patchbay-context-files',
+  /** Context engine, per repository state: whole analyses keyed by tree hash (too large for KV values). */
+  contextAnalyses: 'patchbay-context-analyses',
 } as const;
 
 export interface ConsumerSpec {

@@ -28,8 +28,13 @@ export interface Board {
   read(repo: string): Promise<BoardEntry[]>;
   /** Every entry on the board. */
   readAll(): Promise<BoardEntry[]>;
-  /** One entry by type and dedup key (null key for singleton types). */
-  get(repo: string, type: BoardType, key: string | null): Promise<BoardEntry | null>;
+  /** One entry by type and dedup key (null key for singleton types), and sources for a versioned entry. */
+  get(repo: string, type: BoardType, key: string | null, sources?: BoardEntry['sources']): Promise<BoardEntry | null>;
+  /**
+   * The findings that still hold: for each (type, dedup key), the newest entry whose sources
+   * all still have the blob `blobOf` gives for their path. Entries without sources always hold.
+   */
+  current(repo: string, blobOf: (path: string) => string | undefined): Promise<BoardEntry[]>;
 }
 
 /** Error code the server uses when discard-new-per-subject refuses a message. */
@@ -42,8 +47,18 @@ function isRefusedAsDuplicate(err: unknown): boolean {
   );
 }
 
-export function subjectForEntry(entry: Pick<BoardEntry, 'repo' | 'type' | 'data'>): string {
-  return subjects.boardEntry(repoKey(entry.repo), entry.type, boardKeyToken(boardDedupKey(entry.type, entry.data)));
+/**
+ * The subject of an entry: one per (repository, type, dedup key) and, for an entry with
+ * sources, per version of them, so a finding from changed files is a new entry while the
+ * first writer of each version still wins.
+ */
+export function subjectForEntry(entry: Pick<BoardEntry, 'repo' | 'type' | 'data' | 'sources'>): string {
+  return subjects.boardEntry(repoKey(entry.repo), entry.type, boardKeyToken(boardDedupKey(entry.type, entry.data), entry.sources));
+}
+
+/** Whether every source of an entry still has the blob it was seen with. */
+export function entryHolds(entry: Pick<BoardEntry, 'sources'>, blobOf: (path: string) => string | undefined): boolean {
+  return (entry.sources ?? []).every((s) => blobOf(s.path) === s.blob);
 }
 
 export function openBoard(bus: Bus): Board {
@@ -63,9 +78,16 @@ export function openBoard(bus: Bus): Board {
       }
     },
     read: async (repo) => entriesOf(await readStream(bus, streams.board.name, subjects.boardRepo(repoKey(repo)))),
+    async current(repo, blobOf) {
+      const newest = new Map<string, BoardEntry>();
+      for (const entry of entriesOf(await readStream(bus, streams.board.name, subjects.boardRepo(repoKey(repo))))) {
+        if (entryHolds(entry, blobOf)) newest.set(`${entry.type}\0${boardDedupKey(entry.type, entry.data) ?? ''}`, entry);
+      }
+      return [...newest.values()];
+    },
     readAll: async () => entriesOf(await readStream(bus, streams.board.name, streams.board.subjects[0])),
-    async get(repo, type, key) {
-      const subject = subjects.boardEntry(repoKey(repo), type, boardKeyToken(key));
+    async get(repo, type, key, sources) {
+      const subject = subjects.boardEntry(repoKey(repo), type, boardKeyToken(key, sources));
       const stored = await bus.jsm.streams.getMessage(streams.board.name, { last_by_subj: subject }).catch((err: unknown) => {
         if (err instanceof JetStreamApiError && err.code === 10037) return null;
         throw err;

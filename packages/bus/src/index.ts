@@ -8,7 +8,7 @@ export { openArtifacts, type Artifacts } from './artifacts.js';
 export { openDeliveryWaits, waitKey, type DeliveryWaits } from './delivery-waits.js';
 export { memoryCache, openAnalysisCache, type KeyValueCache } from './analysis-cache.js';
 export { openStateStore, type Decision, type StateStore, type Versioned } from './state-store.js';
-export { openBoard, subjectForEntry, type Board } from './board.js';
+export { entryHolds, openBoard, subjectForEntry, type Board } from './board.js';
 export { openChangesLog, openDebugLog, type ChangesLog, type DebugLog } from './task-logs.js';
 export type { JsMsg } from '@nats-io/jetstream';
 export {

@@ -107,4 +107,7 @@ export async function ensureTopology(bus: Bus): Promise<void> {
   await kvm.create(buckets.analysisCache, { history: 1, ttl: 30 * DAY_MS, max_bytes: 512 * 1024 * 1024 });
   await kvm.create(buckets.lessons, { history: 5 });
   await new Objm(bus.js).create(buckets.artifacts, { ttl: nanos(30 * 24 * 60 * 60 * 1000) });
+  // Content-addressed, so never stale; the age limit only bounds their size.
+  await new Kvm(bus.js).create(buckets.contextFiles, { history: 1, ttl: 30 * 24 * 60 * 60 * 1000 });
+  await new Objm(bus.js).create(buckets.contextAnalyses, { ttl: nanos(14 * 24 * 60 * 60 * 1000) });
 }

@@ -3,6 +3,7 @@ import { isPatchbayError } from '@patchbay/errors';
 import { analyzeCommand } from './commands/analyze.js';
 import { cancelCommand } from './commands/cancel.js';
 import { ciFailureCommand } from './commands/ci-failure.js';
+import { contextCommand } from './commands/context.js';
 import { demoCommand } from './commands/demo.js';
 import { feedbackCommand } from './commands/feedback.js';
 import {
@@ -114,6 +115,16 @@ function build(env: Environment, done: (code: number) => void): Command {
     .argument('<text>', 'the request')
     .option('--mode <mode>', 'a mode the submitter chose')
     .action((text: string, flags) => finish(routeCommand(text, flags)));
+
+  program
+    .command('context')
+    .description('print what the model is told about a repository: its facts and the ranked repo map')
+    .requiredOption('--repo <path|url>', 'a local checkout (uncommitted changes included) or a git URL')
+    .option('--ref <ref>', 'analyse this commit instead of the working tree')
+    .option('--task <text>', 'the task, to rank the map for it')
+    .option('--budget <tokens>', 'token budget of the repo map (default: PATCHBAY_MAP_TOKENS, else an eighth of PATCHBAY_LLM_CONTEXT_WINDOW or of 32768)')
+    .option('--json', 'the whole context as JSON')
+    .action((flags) => finish(contextCommand(flags)));
 
   program
     .command('board')

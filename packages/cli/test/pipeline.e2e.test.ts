@@ -104,6 +104,10 @@ describe('one task through the whole pipeline', () => {
     expect(prompt).toContain('median of an even-length list');
     expect(prompt).toMatch(/expected 2\.5 but got 3/);
     expect(second.options.num_ctx).toBeGreaterThanOrEqual(4096);
+    // The context engine's repo map and conventions reach the model: the named file's signatures first.
+    expect(prompt).toContain('## Repository map');
+    expect(prompt).toMatch(/```\nsrc\/stats\.js:\n  export function mean\(values\)\n  export function median\(values\)\n/);
+    expect(prompt).toContain('- Conventions: ');
   });
 
   it('leaves branch patchbay/<id> with exactly one commit on the base, and its tests pass', async () => {

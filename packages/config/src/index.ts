@@ -1,4 +1,14 @@
-export { ConfigSchema, ENV_SETTINGS, RETRY_REASONS, RETRY_STRATEGIES, type ConfigInput, type RetryReason, type Settings } from './schema.js';
+export {
+  ConfigSchema,
+  DEFAULT_CONTEXT_WINDOW,
+  ENV_SETTINGS,
+  RETRY_REASONS,
+  RETRY_STRATEGIES,
+  mapTokenBudget,
+  type ConfigInput,
+  type RetryReason,
+  type Settings,
+} from './schema.js';
 export { loadConfig, type Config, type LoadConfigOptions } from './load.js';
 export {
   DEFAULT_QUALITY_CONFIG_DIR,

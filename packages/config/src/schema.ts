@@ -120,6 +120,12 @@ export const ConfigSchema = z.object({
     .object({
       /** Characters of file content offered to the model. */
       fileBudgetChars: z.coerce.number().int().positive().default(24_000),
+      /** Tokens of repository map (ranked signatures); an eighth of llm.contextWindow (or of 32768) when unset. */
+      mapTokens: z.coerce.number().int().positive().optional(),
+      /** Files larger than this are listed but not analysed. */
+      maxFileBytes: z.coerce.number().int().positive().default(1_000_000),
+      /** How long an unchanged-looking file outside git (a dirty working tree) is trusted without re-reading it. */
+      dirtyTtlMs: z.coerce.number().int().nonnegative().default(60_000),
     })
     .prefault({}),
   assessor: z
@@ -180,6 +186,9 @@ export const ENV_SETTINGS: Readonly<Record<string, readonly string[]>> = {
   PATCHBAY_TEST_TIMEOUT_MS: ['assessor', 'testTimeoutMs'],
   PATCHBAY_CONCURRENCY: ['service', 'concurrency'],
   PATCHBAY_SANDBOX_PASS_ENV: ['sandbox', 'passEnv'],
+  PATCHBAY_MAP_TOKENS: ['context', 'mapTokens'],
+  PATCHBAY_CONTEXT_MAX_FILE_BYTES: ['context', 'maxFileBytes'],
+  PATCHBAY_CONTEXT_DIRTY_TTL_MS: ['context', 'dirtyTtlMs'],
   PATCHBAY_OPENAI_BASE_URL: ['llm', 'openaiBaseUrl'],
   PATCHBAY_OPENAI_API_KEY: ['llm', 'openaiApiKey'],
   PATCHBAY_LLM_CONTEXT_WINDOW: ['llm', 'contextWindow'],
@@ -207,3 +216,11 @@ export const ENV_SETTINGS: Readonly<Record<string, readonly string[]>> = {
   PATCHBAY_SANDBOX_ISOLATION: ['sandbox', 'isolation'],
   PATCHBAY_QUALITY_CONFIG_DIR: ['quality', 'configDir'],
 };
+
+/** The window assumed when llm.contextWindow is not set: that of the default model, qwen2.5-coder:32b. */
+export const DEFAULT_CONTEXT_WINDOW = 32_768;
+
+/** The repository map's token budget: the setting, or an eighth of the model's context window. */
+export function mapTokenBudget(settings: Pick<Settings, 'llm' | 'context'>): number {
+  return settings.context.mapTokens ?? Math.floor((settings.llm.contextWindow ?? DEFAULT_CONTEXT_WINDOW) / 8);
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, isPatchbayError } from '@patchbay/errors';
-import { ENV_SETTINGS, loadConfig } from '@patchbay/config';
+import { ENV_SETTINGS, loadConfig, mapTokenBudget } from '@patchbay/config';
 
 let dir: string;
 
@@ -66,7 +66,7 @@ describe('loadConfig defaults', () => {
     expect(config.telemetry.otlpEndpoint).toBeUndefined();
     // The threshold defaults to config/agent_config.yaml's quality.threshold, read by the router.
     expect(config.pipeline).toEqual({ maxAttempts: 3 });
-    expect(config.context.fileBudgetChars).toBe(24_000);
+    expect(config.context).toEqual({ fileBudgetChars: 24_000, maxFileBytes: 1_000_000, dirtyTtlMs: 60_000 });
     expect(config.assessor).toEqual({ testTimeoutMs: 300_000, outputLimitBytes: 1_000_000 });
     expect(config.sandbox.passEnv).toEqual(DEFAULT_PASS_ENV);
     expect(config.service).toEqual({ concurrency: 2, shutdownGraceMs: 15_000 });
@@ -148,6 +148,9 @@ describe('loadConfig from the environment', () => {
       PATCHBAY_TEST_TIMEOUT_MS: '11',
       PATCHBAY_CONCURRENCY: '13',
       PATCHBAY_SANDBOX_PASS_ENV: 'ONLY_THIS',
+      PATCHBAY_MAP_TOKENS: '777',
+      PATCHBAY_CONTEXT_MAX_FILE_BYTES: '5000',
+      PATCHBAY_CONTEXT_DIRTY_TTL_MS: '15',
       PATCHBAY_OPENAI_BASE_URL: 'http://vllm:8000/v1',
       PATCHBAY_OPENAI_API_KEY: 'sk-sample-key-000000000000',
       PATCHBAY_LLM_CONTEXT_WINDOW: '65536',
@@ -178,6 +181,12 @@ describe('loadConfig from the environment', () => {
       expect(get(config), name).not.toEqual(get(defaults));
       expect(String(get(config)), name).toBe(samples[name]);
     }
+  });
+
+  it('sizes the repository map for the model\'s context window unless told', () => {
+    expect(mapTokenBudget(loadConfig({ env: {} }))).toBe(4_096);
+    expect(mapTokenBudget(loadConfig({ env: { PATCHBAY_LLM_CONTEXT_WINDOW: '131072' } }))).toBe(16_384);
+    expect(mapTokenBudget(loadConfig({ env: { PATCHBAY_LLM_CONTEXT_WINDOW: '131072', PATCHBAY_MAP_TOKENS: '900' } }))).toBe(900);
   });
 
   it('names a bad retry setting by its variable, and masks an API key from any source', () => {

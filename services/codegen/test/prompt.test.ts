@@ -175,6 +175,37 @@ describe('renderPrompt details', () => {
   });
 });
 
+describe('renderPrompt with what the context engine found', () => {
+  it('shows the repo map, architecture, conventions, tooling, team standards and what was left out', () => {
+    const rich: RepoContext = {
+      ...context,
+      tooling: [{ tool: 'Prettier', kind: 'format', config: '.prettierrc', notes: ['singleQuote: true'] }],
+      architecture: { patterns: ['layered (routes → services → repositories)'], layers: [{ layer: 'routes', dirs: ['src/routes'] }], workspaces: [], testLayout: 'mirrored', entryPoints: [] },
+      conventions: {
+        naming: 'functions and methods camelCase',
+        imports: 'project imports relative; relative imports end in .js',
+        formatting: '2-space indent; semicolons; single quotes',
+        files: 'file names kebab-case',
+        measured: { camelCase: 1, snake_case: 0, PascalCase: 1, relativeImports: 1, aliasImports: 0, packageImports: 0 },
+      },
+      repoMap: { text: 'src/stats.js:\n  export function median(xs)\n', tokens: 11, budget: 4096, files: 1, symbols: 1, ranked: [] },
+      team: { standards: ['Never mutate the input array.'], patterns: [], testing: ['Every function has a test.'], sources: ['CONTRIBUTING.md'] },
+      leftOut: [{ what: 'repo map: 3 files (src/a.js, src/b.js, src/c.js)', reason: 'over the budget' }],
+    };
+    const { user } = renderPrompt(templates, { mode: 'BUG_FIXING', title: TITLE, context: rich });
+    expect(section(user, 'Repository map')).toBe(
+      'The most relevant symbols of the repository for this task, best ranked first (signatures only):\n\n```\nsrc/stats.js:\n  export function median(xs)\n```\n\n',
+    );
+    expect(section(user, 'Repository')).toContain(
+      '- Architecture: layered (routes → services → repositories)\n- Layers: routes in src/routes\n- Conventions: functions and methods camelCase; project imports relative; relative imports end in .js; 2-space indent; semicolons; single quotes\n- Lint and format: Prettier (.prettierrc)\n',
+    );
+    expect(section(user, 'Team standards')).toBe('- Never mutate the input array.\n- Testing: Every function has a test.\n\n');
+    expect(user).toContain('Left out for space: repo map: 3 files (src/a.js, src/b.js, src/c.js)');
+    // Given standards win over the repository's own.
+    expect(renderPrompt(templates, { mode: 'BUG_FIXING', title: TITLE, context: rich, standards: 'Be brief.' }).user).not.toContain('Never mutate');
+  });
+});
+
 describe('renderPrompt: change of strategy, hypothesis, structured output', () => {
   it('asks for whole files, names the files to start with and shows the hypothesis', async () => {
     const prompt = renderPrompt(templates, {

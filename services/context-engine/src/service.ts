@@ -1,20 +1,27 @@
 import { join } from 'node:path';
 import { openBoard } from '@patchbay/bus';
+import { mapTokenBudget } from '@patchbay/config';
 import { eventTypes } from '@patchbay/contracts';
 import type { ServiceDefinition } from '@patchbay/runtime';
 import { createGitWorkspace } from '@patchbay/workspace';
+import { openContextCache } from './engine/cache.js';
 import { createContextHandler } from './handlers/context-request.js';
+import { loadSymbolParser } from './parsing/tree-sitter.js';
 
-/** Analyses the target repository and shares what it finds on the discovery board. */
+/** Analyses the target repository (cached by content, shared by all instances) and shares what it finds on the discovery board. */
 export const contextEngineService: ServiceDefinition = {
   name: 'context-engine',
-  createHandlers({ bus, artifacts, config }) {
+  async createHandlers({ bus, artifacts, config }) {
     return {
       [eventTypes.contextRequested]: createContextHandler({
         git: createGitWorkspace(join(config.workdir, 'context-engine')),
         board: openBoard(bus),
         artifacts,
+        cache: await openContextCache(bus),
+        parser: loadSymbolParser,
         budgetChars: config.context.fileBudgetChars,
+        mapTokens: mapTokenBudget(config),
+        maxFileBytes: config.context.maxFileBytes,
         knownSecrets: config.knownSecrets,
       }),
     };

@@ -35,6 +35,16 @@ const FENCES: Readonly<Record<string, string>> = {
 };
 
 
+const MAX_TEAM_LINES = 24;
+
+/** The team's standards as the prompt lists them: what the repository's own files say, briefly. */
+function teamStandards(context: RepoContext): string | undefined {
+  if (!context.team) return undefined;
+  const { standards, patterns, testing } = context.team;
+  const lines = [...standards, ...patterns, ...testing.map((t) => `Testing: ${t}`)].slice(0, MAX_TEAM_LINES);
+  return lines.length ? lines.map((l) => `- ${l}`).join('\n') : undefined;
+}
+
 /** Fills a mode's template with the task, the repository context and the previous feedback. */
 export function renderPrompt(templates: Templates, input: PromptInput): Prompt {
   const { context } = input;
@@ -49,7 +59,13 @@ export function renderPrompt(templates: Templates, input: PromptInput): Prompt {
     testCommand: context.testCommand ?? 'none found',
     testFramework: context.testFramework,
     testDirs: context.testDirs.slice(0, 10).join(', ') || undefined,
-    standards: input.standards,
+    architecture: context.architecture?.patterns.join(', ') || undefined,
+    layers: context.architecture?.layers.map((l) => `${l.layer} in ${l.dirs.join(', ')}`).join('; ') || undefined,
+    conventions: context.conventions ? [context.conventions.naming, context.conventions.imports, context.conventions.formatting].join('; ') : undefined,
+    tooling: context.tooling?.map((t) => `${t.tool}${t.config ? ` (${t.config})` : ''}`).join(', ') || undefined,
+    standards: input.standards ?? teamStandards(context),
+    repoMap: context.repoMap?.text.trimEnd() || undefined,
+    leftOut: context.leftOut?.map((l) => l.what).join('; ') || undefined,
     lessons: input.lessons,
     files: context.relevant.map((r) => ({ path: r.path, content: r.content.replace(/\n$/, ''), fence: FENCES[languageOf.get(r.path) ?? ''] ?? '' })),
     omitted: omitted.length ? `${omitted.slice(0, 40).join(', ')}${omitted.length > 40 ? `, and ${omitted.length - 40} more` : ''}` : undefined,

@@ -38,3 +38,18 @@ const LOCKFILE = /(^|\/)(package-lock\.json|pnpm-lock\.yaml|yarn\.lock|poetry\.l
 export function isNoise(path: string): boolean {
   return GENERATED.test(path) || LOCKFILE.test(path);
 }
+
+/** Grammars the repository map parses with tree-sitter. */
+export type Grammar = 'typescript' | 'tsx' | 'javascript' | 'python' | 'go';
+
+const GRAMMARS: Readonly<Record<string, Grammar>> = {
+  ts: 'typescript', mts: 'typescript', cts: 'typescript', tsx: 'tsx',
+  js: 'javascript', jsx: 'javascript', mjs: 'javascript', cjs: 'javascript',
+  py: 'python', pyi: 'python', go: 'go',
+};
+
+export function grammarFor(path: string): Grammar | undefined {
+  const base = path.split('/').pop() ?? path;
+  const dot = base.lastIndexOf('.');
+  return dot <= 0 ? undefined : GRAMMARS[base.slice(dot + 1).toLowerCase()];
+}

@@ -1,10 +1,10 @@
 import { parse as parseToml } from 'smol-toml';
-import type { RepoContext } from '@patchbay/contracts';
+import type { CompleteRepoContext } from '@patchbay/contracts';
 
 /** What manifests say about the project: dependencies, frameworks, and how to run its tests. */
 export interface ProjectFacts {
-  manifests: RepoContext['manifests'];
-  dependencies: RepoContext['dependencies'];
+  manifests: CompleteRepoContext['manifests'];
+  dependencies: CompleteRepoContext['dependencies'];
   frameworks: string[];
   testCommand?: string;
   testFramework?: string;
@@ -41,7 +41,59 @@ const FRAMEWORKS: ReadonlyArray<[RegExp, string]> = [
   [/^github\.com\/gin-gonic\/gin$/, 'Gin'], [/^actix-web$/, 'Actix'], [/^axum$/, 'Axum'],
 ];
 
+/** Files whose presence reveals a framework even before its dependency is read. */
+const FRAMEWORK_FILES: ReadonlyArray<[RegExp, string]> = [
+  [/(^|\/)next\.config\.(js|mjs|cjs|ts)$/, 'Next.js'],
+  [/(^|\/)nest-cli\.json$/, 'NestJS'],
+  [/(^|\/)manage\.py$/, 'Django'],
+  [/(^|\/)supabase\/config\.toml$/, 'Supabase'],
+  [/(^|\/)nuxt\.config\.(js|ts|mjs)$/, 'Vue'],
+  [/(^|\/)vue\.config\.(js|ts)$/, 'Vue'],
+];
+
 const PLACEHOLDER_TEST = /no test specified/;
+
+/** Versions lockfiles pin, by package name (direct dependencies are looked up in it). */
+export function lockedVersions(kind: string, text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  try {
+    if (kind === 'npm-lock') {
+      const lock = JSON.parse(text) as { packages?: Record<string, { version?: string }>; dependencies?: Record<string, { version?: string }> };
+      for (const [key, value] of Object.entries(lock.packages ?? {})) {
+        const name = key.startsWith('node_modules/') ? key.slice('node_modules/'.length) : undefined;
+        if (name && !name.includes('/node_modules/') && value.version) out.set(name, value.version);
+      }
+      for (const [name, value] of Object.entries(lock.dependencies ?? {})) if (value.version && !out.has(name)) out.set(name, value.version);
+    } else if (kind === 'pnpm-lock') {
+      // Only the importers section matters, and lockfiles are large: scan lines instead of parsing YAML.
+      let inImporters = false;
+      let name: string | undefined;
+      for (const line of text.split('\n')) {
+        if (/^\S/.test(line)) {
+          if (inImporters) break;
+          inImporters = line.startsWith('importers:');
+          continue;
+        }
+        if (!inImporters) continue;
+        const pkg = /^ {6}['"]?([^'":\s][^'":]*?)['"]?:\s*(\S*)\s*$/.exec(line);
+        if (pkg) {
+          name = pkg[1];
+          if (pkg[2] && name && !out.has(name)) out.set(name, pkg[2].replace(/\(.*$/, ''));
+          continue;
+        }
+        const version = /^ {8}version:\s*['"]?([^'"\s]+)/.exec(line);
+        if (version?.[1] && name && !out.has(name) && !version[1].startsWith('link:')) out.set(name, version[1].replace(/\(.*$/, ''));
+      }
+    } else if (kind === 'yarn-lock') {
+      for (const m of text.matchAll(/^"?((?:@[^@/\s"]+\/)?[^@\s",]+)@[^\n]*:\n\s+version:? "?([^"\n]+)"?/gm)) {
+        if (m[1] && m[2] && !out.has(m[1])) out.set(m[1], m[2]);
+      }
+    }
+  } catch {
+    // A lockfile that does not parse pins nothing.
+  }
+  return out;
+}
 
 function packageManager(paths: ReadonlySet<string>, dir: string): string {
   const at = (f: string) => paths.has(dir ? `${dir}/${f}` : f) || paths.has(f);
@@ -57,7 +109,7 @@ function jsTestFramework(script: string, deps: ReadonlySet<string>): string | un
   return undefined;
 }
 
-function pythonDeps(text: string, manifest: string): RepoContext['dependencies'] {
+function pythonDeps(text: string, manifest: string): CompleteRepoContext['dependencies'] {
   return text
     .split('\n')
     .map((l) => l.replace(/#.*/, '').trim())
@@ -78,7 +130,7 @@ export function projectFacts(paths: readonly string[], read: (path: string) => s
       return kind ? [{ path: p, kind }] : [];
     })
     .sort((a, b) => a.path.split('/').length - b.path.split('/').length || a.path.localeCompare(b.path));
-  const dependencies: RepoContext['dependencies'] = [];
+  const dependencies: CompleteRepoContext['dependencies'] = [];
   const sources: string[] = [];
   let testCommand: string | undefined;
   let testFramework: string | undefined;
@@ -158,8 +210,23 @@ export function projectFacts(paths: readonly string[], read: (path: string) => s
     sources.push('Makefile');
   }
 
+  // Lockfiles pin what the manifests ask for: the root's first, then each package's own.
+  for (const { path, kind } of manifests) {
+    if (!['npm-lock', 'pnpm-lock', 'yarn-lock'].includes(kind)) continue;
+    const text = read(path);
+    if (text === undefined) continue;
+    const locked = lockedVersions(kind, text);
+    for (const dep of dependencies) {
+      const version = locked.get(dep.name);
+      if (version !== undefined && dep.resolved === undefined && !dep.manifest.includes('(optional)')) dep.resolved = version;
+    }
+  }
+
   const names = new Set(dependencies.map((d) => d.name));
   const frameworks = FRAMEWORKS.flatMap(([re, name]) => ([...names].some((n) => re.test(n)) ? [name] : []));
+  for (const [re, name] of FRAMEWORK_FILES) {
+    if (!frameworks.includes(name) && paths.some((p) => re.test(p) && !p.includes('node_modules/'))) frameworks.push(name);
+  }
   return {
     manifests,
     dependencies,

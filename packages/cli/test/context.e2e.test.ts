@@ -1,0 +1,100 @@
+import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CompleteRepoContext } from '@patchbay/contracts';
+import { type GitFixture, type TestNats, createGitFixture, startNats } from '@patchbay/testkit';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const BIN = join(ROOT, 'packages/cli/dist/bin.js');
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+let nats: TestNats;
+let repo: GitFixture;
+
+/**
+ * Runs `patchbay context`. As root, without the capabilities that let root read any file,
+ * so a mode-000 file is as unreadable as it is for everyone else.
+ */
+const patchbay = (args: string[], natsUrl: string) => {
+  const env = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NATS_URL: natsUrl, PATCHBAY_CONTEXT_MAX_FILE_BYTES: '100000' };
+  const drop = ['--inh-caps=-dac_override,-dac_read_search', '--bounding-set=-dac_override,-dac_read_search'];
+  return isRoot
+    ? execa('setpriv', [...drop, 'node', BIN, 'context', ...args], { env, reject: false, timeout: 60_000 })
+    : execa('node', [BIN, 'context', ...args], { env, reject: false, timeout: 60_000 });
+};
+
+beforeAll(async () => {
+  nats = await startNats();
+  repo = await createGitFixture({
+    'package.json': JSON.stringify({ name: 'odd', type: 'module', scripts: { test: 'node --test' } }),
+    'src/geometry.ts': 'export function area(width: number, height: number): number {\n  return width * height;\n}\n',
+    'src/shapes.ts': "import { area } from './geometry.js';\n\nexport const square = (side: number) => area(side, side);\n",
+    'src/huge.ts': `export const data = [\n${'  1,\n'.repeat(40_000)}];\n`,
+    'public/app.min.js': `var a=${'1+'.repeat(30_000)}1;\n`,
+  });
+  // Binary content, committed: an image and a "script" full of NUL bytes and invalid UTF-8.
+  await mkdir(join(repo.dir, 'assets'), { recursive: true });
+  await writeFile(join(repo.dir, 'assets/logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]));
+  await writeFile(join(repo.dir, 'src/blob.js'), Buffer.from([0x63, 0x6f, 0, 0, 0xff, 0xfe, 0x00, 0x01]));
+  await writeFile(join(repo.dir, 'src/latin1.py'), Buffer.from('def caf\xe9():\n    pass\n', 'latin1'));
+  await symlink('/etc/passwd', join(repo.dir, 'passwd-link'));
+  await repo.git('add', '-A');
+  await repo.git('commit', '-qm', 'odd files');
+  // Outside git: a link to a directory outside, a broken link, and a file nobody may read.
+  await symlink('/usr', join(repo.dir, 'usr-link'));
+  await symlink('does-not-exist.ts', join(repo.dir, 'src/dangling.ts'));
+  await writeFile(join(repo.dir, 'src/private.ts'), 'export const hidden = 1;\n');
+  await chmod(join(repo.dir, 'src/private.ts'), 0o000);
+}, 60_000);
+
+afterAll(async () => {
+  await repo?.remove();
+  await nats?.stop();
+});
+
+describe('patchbay context', () => {
+  it('analyses a repository with binary, huge, minified, linked and unreadable files, naming each skipped file and why', async () => {
+    const run = await patchbay(['--repo', repo.dir, '--task', 'Fix area() in src/geometry.ts', '--json'], 'nats://127.0.0.1:1');
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain('no NATS at nats://127.0.0.1:1; analysing without the shared cache');
+    const context = CompleteRepoContext.parse(JSON.parse(run.stdout));
+    expect(context.unanalysed).toEqual([
+      { path: 'assets/logo.png', reason: 'binary' },
+      { path: 'passwd-link', reason: 'symlink pointing outside the repository (→ /etc/passwd), not followed' },
+      { path: 'public/app.min.js', reason: 'minified or generated (lines average over 500 characters)' },
+      { path: 'src/blob.js', reason: 'binary' },
+      { path: 'src/dangling.ts', reason: 'broken symlink (→ does-not-exist.ts)' },
+      { path: 'src/huge.ts', reason: expect.stringMatching(/^too large \(\d+ bytes; the limit is 100000\)$/) },
+      { path: 'src/latin1.py', reason: 'binary (not UTF-8 text)' },
+      { path: 'src/private.ts', reason: 'unreadable (EACCES)' },
+      { path: 'usr-link', reason: 'symlink pointing outside the repository (→ /usr), not followed' },
+    ]);
+    // The rest is analysed as usual.
+    expect(context.repoMap.text).toBe(
+      'src/geometry.ts:\n  export function area(width: number, height: number): number\nsrc/shapes.ts:\n  export const square = (side: number) =>\n',
+    );
+    expect(context.repoMap.ranked.slice(0, 2).map((r) => r.reason)).toEqual(['named in the task', 'uses src/geometry.ts']);
+    expect(context.testCommand).toBe('npm test');
+    expect(JSON.stringify(context)).not.toContain('root:x:0');
+  });
+
+  it('prints the facts and the map as text, cut to --budget, and uses the shared cache when NATS answers', async () => {
+    const first = await patchbay(['--repo', repo.dir, '--budget', '20'], nats.url);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout).toContain('## Codebase');
+    expect(first.stdout).toContain('Tests: npm test (node:test)');
+    expect(first.stdout).toMatch(/## Repo map \(\d+ of 20 tokens, 1 files, 1 symbols\)/);
+    expect(first.stdout).toContain('repo map: 1 file (src/shapes.ts): over the 20-token map budget; they rank below the files shown');
+    expect(first.stdout).toMatch(/\(analysis: (cold|incremental), /);
+    const second = await patchbay(['--repo', repo.dir, '--budget', '20'], nats.url);
+    expect(second.stdout).toMatch(/\(analysis: hit, 0 files parsed, 0 reused, /);
+  });
+
+  it('exits 2 on bad arguments', async () => {
+    for (const args of [['--repo', '/no/such/dir'], ['--repo', repo.dir, '--budget', 'lots'], ['--repo', repo.dir, '--budget', '0'], []]) {
+      const run = await patchbay(args, nats.url);
+      expect(run.exitCode, args.join(' ')).toBe(2);
+    }
+  });
+});

@@ -1,0 +1,201 @@
+import { isSecretFile } from '@patchbay/secrets';
+import { type Analysis, own } from './analysis.js';
+import { isCode, isNoise } from './languages.js';
+import { mentionedTerms } from './relevance.js';
+
+export interface RankedFile {
+  index: number;
+  path: string;
+  /** Personalised PageRank, scaled so the best file is 1. */
+  score: number;
+  /** 0 named by the task, 1 uses a named file, 2 used by a named file, 3 the rest. */
+  tier: 0 | 1 | 2 | 3;
+  reason: string;
+}
+
+export interface Ranking {
+  files: RankedFile[];
+  /** Repository files the task names. */
+  named: string[];
+  /** Symbols defined in the repository that the task names. */
+  identifiers: string[];
+}
+
+const DAMPING = 0.85;
+const ITERATIONS = 50;
+const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]{2,}/g;
+const STOP = new Set(['the', 'and', 'for', 'with', 'this', 'that', 'from', 'into', 'when', 'should', 'must', 'test', 'tests', 'fix', 'add', 'make', 'new', 'use', 'not', 'all', 'are', 'its']);
+
+/** Edges as typed arrays with each edge's share of its source's out-weight, computed once per analysis. */
+interface Graph {
+  from: Int32Array;
+  to: Int32Array;
+  share: Float64Array;
+  dangling: Uint8Array;
+}
+
+const graphs = new WeakMap<readonly number[], Graph>();
+
+/** Forward edges plus reverse ones at half weight: rank flows to what a file uses and, more weakly, to what uses it. */
+function graphOf(n: number, edges: readonly number[]): Graph {
+  const known = graphs.get(edges);
+  if (known) return known;
+  const m = (edges.length / 3) * 2;
+  const from = new Int32Array(m);
+  const to = new Int32Array(m);
+  const weight = new Float64Array(m);
+  for (let i = 0, e = 0; i < edges.length; i += 3, e += 2) {
+    from[e] = edges[i] as number;
+    to[e] = edges[i + 1] as number;
+    weight[e] = edges[i + 2] as number;
+    from[e + 1] = edges[i + 1] as number;
+    to[e + 1] = edges[i] as number;
+    weight[e + 1] = (edges[i + 2] as number) / 2;
+  }
+  const out = new Float64Array(n);
+  for (let e = 0; e < m; e++) out[from[e] as number] = (out[from[e] as number] ?? 0) + (weight[e] as number);
+  const share = new Float64Array(m);
+  for (let e = 0; e < m; e++) share[e] = (weight[e] as number) / (out[from[e] as number] as number);
+  const dangling = new Uint8Array(n);
+  for (let i = 0; i < n; i++) dangling[i] = (out[i] ?? 0) === 0 ? 1 : 0;
+  const graph = { from, to, share, dangling };
+  graphs.set(edges, graph);
+  return graph;
+}
+
+/** Personalised PageRank by power iteration; dangling mass goes back to the personalisation. */
+export function pageRank(n: number, edges: readonly number[], personal: Float64Array): Float64Array {
+  const { from, to, share, dangling: isDangling } = graphOf(n, edges);
+  let rank = Float64Array.from(personal);
+  for (let iter = 0; iter < ITERATIONS; iter++) {
+    const next = new Float64Array(n);
+    let dangling = 0;
+    for (let i = 0; i < n; i++) if (isDangling[i]) dangling += rank[i] ?? 0;
+    for (let e = 0; e < from.length; e++) {
+      const t = to[e] as number;
+      next[t] = (next[t] ?? 0) + DAMPING * (rank[from[e] as number] ?? 0) * (share[e] as number);
+    }
+    let delta = 0;
+    for (let i = 0; i < n; i++) {
+      const v = (next[i] ?? 0) + (DAMPING * dangling + (1 - DAMPING)) * (personal[i] ?? 0);
+      delta += Math.abs(v - (rank[i] ?? 0));
+      next[i] = v;
+    }
+    rank = next;
+    if (delta < 1e-9) break;
+  }
+  return rank;
+}
+
+/** The files and symbols of the repository that a task's text names. */
+export function namedInTask(analysis: Analysis, taskText: string): { files: number[]; identifiers: string[] } {
+  const terms = mentionedTerms(taskText);
+  const lowerTerms = new Set(terms);
+  const pathLike = (taskText.match(/[\w.-]+(?:\/[\w.-]+)+/g) ?? []).map((p) => p.replace(/^\.\//, '').replace(/[.,:;]+$/, '').toLowerCase());
+  const files: number[] = [];
+  const byStem = new Map<string, number[]>();
+  const byBase = new Map<string, number[]>();
+  const viaPath = new Set<string>();
+  analysis.files.forEach((f, i) => {
+    if (isNoise(f.path)) return;
+    const lower = f.path.toLowerCase();
+    const base = lower.split('/').pop() ?? lower;
+    const stem = base.replace(/(\.(test|spec))?\.[a-z0-9]+$/, '').replace(/^test_|_test$/, '');
+    if (pathLike.some((p) => lower === p || lower.endsWith(`/${p}`))) {
+      files.push(i);
+      viaPath.add(base);
+    } else if (lowerTerms.has(base)) byBase.set(base, [...(byBase.get(base) ?? []), i]);
+    else if (stem.length >= 4 && !/^(index|main|init|utils?|types?)$/.test(stem)) byStem.set(stem, [...(byStem.get(stem) ?? []), i]);
+  });
+  // A file name names files only when it is not ambiguous, and not when a path already said which one.
+  for (const [base, hits] of byBase) if (!viaPath.has(base) && hits.length <= 3) files.push(...hits);
+  // A bare word names a file only when few files carry that stem ("median" for median.py and its test).
+  for (const t of terms) {
+    const hits = byStem.get(t);
+    if (hits && hits.length <= 3 && !files.some((i) => hits.includes(i))) files.push(...hits);
+  }
+  const defined = new Map<string, { name: string; files: number }>();
+  for (const [name, where] of Object.entries(analysis.names)) {
+    if (name.length < 3) continue;
+    const lower = name.toLowerCase();
+    const known = defined.get(lower);
+    defined.set(lower, { name: known?.name ?? name, files: (known?.files ?? 0) + where.length });
+  }
+  const identifiers = new Set<string>();
+  for (const m of taskText.matchAll(IDENTIFIER)) {
+    const word = m[0];
+    const found = defined.get(word.toLowerCase());
+    if (!found || STOP.has(word.toLowerCase())) continue;
+    const after = taskText.slice((m.index ?? 0) + word.length, (m.index ?? 0) + word.length + 1);
+    const before = taskText.slice(Math.max(0, (m.index ?? 0) - 1), m.index ?? 0);
+    // Code-shaped words (camelCase, snake_case, `quoted`, called()) name symbols; plain words only when long and rare.
+    const codeShaped = /[a-z][A-Z]|_|^[A-Z][a-z]+[A-Z]/.test(word) || after === '(' || before === '`';
+    if (codeShaped || (word.length >= 5 && found.files <= 3)) identifiers.add(found.name);
+  }
+  return { files: [...new Set(files)].sort((a, b) => a - b), identifiers: [...identifiers] };
+}
+
+/**
+ * Ranks every analysed file for a task: the files it names first, then their direct
+ * dependents, then their dependencies, then the rest; within each, by personalised
+ * PageRank seeded with the named files and the files defining the named symbols.
+ */
+export function rankFiles(analysis: Analysis, taskText: string): Ranking {
+  const n = analysis.files.length;
+  const named = namedInTask(analysis, taskText);
+  const personal = new Float64Array(n);
+  const definersOf = new Map<string, number[]>();
+  for (const id of named.identifiers) {
+    const where = own(analysis.names, id);
+    if (where?.length) definersOf.set(id, where);
+  }
+  for (const i of named.files) personal[i] = 1;
+  const tier0 = new Set(named.files);
+  for (const [, ds] of definersOf) {
+    for (const i of ds) personal[i] = (personal[i] ?? 0) + 1 / ds.length;
+    if (ds.length <= 3) for (const i of ds) tier0.add(i);
+  }
+  let total = personal.reduce((a, b) => a + b, 0);
+  if (total === 0) {
+    // No seed: plain PageRank over the code.
+    analysis.files.forEach((f, i) => {
+      if (f.symbols !== undefined) personal[i] = 1;
+    });
+    total = personal.reduce((a, b) => a + b, 0) || 1;
+  }
+  for (let i = 0; i < n; i++) personal[i] = (personal[i] ?? 0) / total;
+  const rank = pageRank(n, analysis.edges, personal);
+  let max = Number.MIN_VALUE;
+  for (const r of rank) if (r > max) max = r;
+
+  const dependents = new Map<number, number>();
+  const dependencies = new Map<number, number>();
+  for (let i = 0; i < analysis.links.length; i += 2) {
+    const from = analysis.links[i] as number;
+    const to = analysis.links[i + 1] as number;
+    if (tier0.has(to) && !tier0.has(from)) dependents.set(from, to);
+    if (tier0.has(from) && !tier0.has(to)) dependencies.set(to, from);
+  }
+  const path = (i: number) => analysis.files[i]?.path ?? '';
+  const idsIn = (i: number) => named.identifiers.filter((id) => own(analysis.names, id)?.includes(i));
+  const files: RankedFile[] = analysis.files.flatMap((f, i) => {
+    if (isNoise(f.path) || isSecretFile(f.path)) return [];
+    const score = (rank[i] ?? 0) / max;
+    let tier: RankedFile['tier'] = 3;
+    let reason: string;
+    if (tier0.has(i)) {
+      tier = 0;
+      const ids = idsIn(i);
+      reason = named.files.includes(i) ? 'named in the task' : `defines ${ids.slice(0, 3).join(', ')}, named in the task`;
+    } else if (dependents.has(i)) {
+      tier = 1;
+      reason = `uses ${path(dependents.get(i) as number)}`;
+    } else if (dependencies.has(i)) {
+      tier = 2;
+      reason = `used by ${path(dependencies.get(i) as number)}`;
+    } else reason = f.symbols !== undefined ? 'reference graph rank' : isCode(f.language) ? 'code' : 'other';
+    return [{ index: i, path: f.path, score: Math.round(score * 10_000) / 10_000, tier, reason }];
+  });
+  files.sort((a, b) => a.tier - b.tier || b.score - a.score || a.path.localeCompare(b.path));
+  return { files, named: named.files.map(path), identifiers: named.identifiers };
+}

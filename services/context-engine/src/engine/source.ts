@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto';
+import { lstat, open, readlink } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { execa } from 'execa';
+import { type GitWorkspace, git } from '@patchbay/workspace';
+
+export interface ListedFile {
+  path: string;
+  size: number;
+  /** Git blob hash of the content (computed the way git does for files outside git). */
+  blob: string;
+}
+
+/** Which state of which repository: enough to look an analysis up without listing anything. */
+export interface Identity {
+  repo: string;
+  commit: string;
+  tree: string;
+  /** Cache key of this state: the tree hash, or for a dirty working tree a hash of it and the changed files. */
+  key: string;
+  /** Files whose content comes from the working tree rather than git. */
+  dirty: number;
+}
+
+export interface Listing extends Identity {
+  files: ListedFile[];
+  /** Entries that are not regular files git can give us, with why. */
+  unanalysed: Array<{ path: string; reason: string }>;
+}
+
+export interface RepoSource {
+  /** Cheap: what state this is, for a cache lookup. */
+  identify(): Promise<Identity>;
+  /** Every file of that state (done only when the cache has no analysis of it). */
+  list(): Promise<Listing>;
+  /** Contents by blob hash; what cannot be read is absent. */
+  read(files: readonly ListedFile[]): Promise<Map<string, Buffer>>;
+}
+
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
+
+/** Git's blob hash of some content. */
+export function blobHash(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}
+
+/** Reads blobs with one `git cat-file --batch`. */
+async function catBlobs(cwd: string, blobs: readonly string[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const unique = [...new Set(blobs)];
+  if (unique.length === 0) return out;
+  const result = await execa('git', ['cat-file', '--batch'], {
+    cwd,
+    input: `${unique.join('\n')}\n`,
+    encoding: 'buffer',
+    maxBuffer: 2 * 1024 * 1024 * 1024,
+    reject: false,
+    env: GIT_ENV,
+  });
+  const data = Buffer.from(result.stdout);
+  let offset = 0;
+  while (offset < data.length) {
+    const eol = data.indexOf(0x0a, offset);
+    if (eol < 0) break;
+    const header = data.subarray(offset, eol).toString('utf8').split(' ');
+    offset = eol + 1;
+    if (header[1] === 'missing' || header.length < 3) continue;
+    const size = Number.parseInt(header[2] ?? '0', 10);
+    out.set(header[0] ?? '', Buffer.from(data.subarray(offset, offset + size)));
+    offset += size + 1;
+  }
+  return out;
+}
+
+function symlinkReason(target: string, linkPath: string): string {
+  const escapes = isAbsolute(target) || relative('.', join(dirname(linkPath), target)).startsWith('..');
+  return escapes ? `symlink pointing outside the repository (→ ${target}), not followed` : `symlink (→ ${target}), not followed`;
+}
+
+interface TreeEntry {
+  mode: string;
+  type: string;
+  blob: string;
+  size: number;
+  path: string;
+}
+
+function parseLsTree(out: string): TreeEntry[] {
+  return out
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      const [mode = '', type = '', blob = '', size = '0'] = line.slice(0, tab).split(/\s+/);
+      return { mode, type, blob, size: Number.parseInt(size, 10) || 0, path: line.slice(tab + 1) };
+    });
+}
+
+/** A commit of a repository, read from the service's mirror: content comes from git alone. */
+export function commitSource(workspace: GitWorkspace, url: string, commit: string): RepoSource {
+  let mirror: string | undefined;
+  let identity: Promise<Identity> | undefined;
+  const identify = () =>
+    (identity ??= (async () => {
+      mirror = await workspace.mirror(url);
+      // A commit the mirror does not have yet: resolving it fetches.
+      if (!(await git(mirror, ['cat-file', '-e', `${commit}^{commit}`]).then(() => true, () => false))) await workspace.resolveCommit(url, commit);
+      const tree = await git(mirror, ['rev-parse', `${commit}^{tree}`]);
+      return { repo: url, commit, tree, key: tree, dirty: 0 };
+    })());
+  return {
+    identify,
+    async list() {
+      const id = await identify();
+      const where = mirror as string;
+      const entries = parseLsTree(await git(where, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit]));
+      const files: ListedFile[] = [];
+      const unanalysed: Listing['unanalysed'] = [];
+      const targets = await catBlobs(where, entries.filter((e) => e.mode === '120000').map((l) => l.blob));
+      for (const e of entries) {
+        if (e.mode === '120000') unanalysed.push({ path: e.path, reason: symlinkReason(targets.get(e.blob)?.toString('utf8') ?? '?', e.path) });
+        else if (e.type === 'commit') unanalysed.push({ path: e.path, reason: 'submodule, not analysed' });
+        else if (e.type === 'blob') files.push({ path: e.path, size: e.size, blob: e.blob });
+      }
+      return { ...id, files, unanalysed };
+    },
+    async read(files) {
+      return catBlobs(mirror ?? (await workspace.mirror(url)), files.map((f) => f.blob));
+    },
+  };
+}
+
+/** What the engine remembers about files outside git: size and mtime → blob, trusted for a TTL. */
+export interface DirtyIndex {
+  at: number;
+  files: Record<string, [size: number, mtimeMs: number, blob: string]>;
+}
+
+export interface WorkingTreeOptions {
+  /** Files larger than this are not read (or hashed): they are not analysed anyway. */
+  maxFileBytes: number;
+  ttlMs: number;
+  now?: () => number;
+  loadIndex(): Promise<DirtyIndex | null>;
+  saveIndex(index: DirtyIndex): Promise<void>;
+}
+
+async function readRegular(path: string, maxBytes: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    if (info.size > maxBytes) throw Object.assign(new Error('too large'), { code: 'ETOOBIG' });
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+const run = promisify(execFile);
+
+/**
+ * A local checkout as it is on disk, uncommitted changes included. Committed files come
+ * from git by blob; changed, staged and untracked files are read from disk and hashed the
+ * way git would, and remembered by size and mtime for `ttlMs`.
+ */
+export function workingTreeSource(dir: string, options: WorkingTreeOptions): RepoSource {
+  const root = resolve(dir);
+  const fromDisk = new Map<string, Buffer>();
+  const now = options.now ?? Date.now;
+  const gitOut = async (args: string[]) =>
+    (await run('git', args, { cwd: root, env: { ...GIT_ENV, PATH: process.env['PATH'] ?? '' }, maxBuffer: 1 << 30, encoding: 'utf8' })).stdout;
+  let identity: Promise<Identity> | undefined;
+  const dirtyFiles: ListedFile[] = [];
+  const dirtyPaths = new Set<string>();
+  const unanalysed: Listing['unanalysed'] = [];
+
+  const identify = () =>
+    (identity ??= (async () => {
+      const [heads, statusOut] = await Promise.all([
+        gitOut(['rev-parse', '-q', 'HEAD', 'HEAD^{tree}']).catch(() => ''),
+        gitOut(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all']),
+      ]);
+      const [head = '', tree = EMPTY_TREE] = heads.trim().split('\n');
+      const previous = await options.loadIndex().catch(() => null);
+      const fresh = previous !== null && now() - previous.at < options.ttlMs;
+      const trusted = fresh ? previous.files : {};
+      const index: DirtyIndex = { at: fresh ? previous.at : now(), files: {} };
+      let reread = false;
+      const keyParts: string[] = [];
+      for (const item of statusOut.split('\0').filter(Boolean).sort()) {
+        const x = item[0];
+        const y = item[1];
+        const path = item.slice(3);
+        dirtyPaths.add(path);
+        if (x === 'D' || y === 'D') {
+          keyParts.push(`${path}\0deleted`);
+          continue;
+        }
+        // Outside git (changed, staged or untracked): read it, unless its size and mtime are remembered and trusted.
+        const abs = join(root, path);
+        let info;
+        try {
+          info = await lstat(abs);
+        } catch (err) {
+          unanalysed.push({ path, reason: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+          keyParts.push(`${path}\0unreadable`);
+          continue;
+        }
+        if (info.isSymbolicLink()) {
+          const target = await readlink(abs).catch(() => '?');
+          const exists = await lstat(resolve(dirname(abs), target)).then(() => true, () => false);
+          unanalysed.push({ path, reason: exists ? symlinkReason(target, path) : `broken symlink (→ ${target})` });
+          keyParts.push(`${path}\0link\0${target}`);
+          continue;
+        }
+        if (!info.isFile()) {
+          unanalysed.push({ path, reason: 'not a regular file' });
+          continue;
+        }
+        if (info.size > options.maxFileBytes) {
+          // Not analysed, so not read: its size and time stand in for its content.
+          const blob = `stat-${info.size}-${Math.trunc(info.mtimeMs)}`;
+          dirtyFiles.push({ path, size: info.size, blob });
+          keyParts.push(`${path}\0${blob}`);
+          continue;
+        }
+        const known = trusted[path];
+        if (known && known[0] === info.size && known[1] === info.mtimeMs) {
+          dirtyFiles.push({ path, size: info.size, blob: known[2] });
+          index.files[path] = known;
+          keyParts.push(`${path}\0${known[2]}`);
+          continue;
+        }
+        try {
+          const content = await readRegular(abs, options.maxFileBytes);
+          const blob = blobHash(content);
+          fromDisk.set(blob, content);
+          dirtyFiles.push({ path, size: content.length, blob });
+          index.files[path] = [info.size, info.mtimeMs, blob];
+          keyParts.push(`${path}\0${blob}`);
+          reread = true;
+        } catch (err) {
+          unanalysed.push({ path, reason: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+          keyParts.push(`${path}\0unreadable`);
+        }
+      }
+      if (reread || Object.keys(index.files).length !== Object.keys(previous?.files ?? {}).length) {
+        if (reread) index.at = now();
+        await options.saveIndex(index).catch(() => {});
+      }
+      const dirty = keyParts.length;
+      const key = dirty === 0 ? tree : `w${createHash('sha256').update(`${tree}\n${keyParts.join('\n')}`).digest('hex').slice(0, 40)}`;
+      return { repo: root, commit: head || '(no commits)', tree, key, dirty };
+    })());
+
+  return {
+    identify,
+    async list() {
+      const id = await identify();
+      const entries = id.commit === '(no commits)' ? [] : parseLsTree(await gitOut(['ls-tree', '-r', '-l', '-z', '--full-tree', 'HEAD']));
+      const files: ListedFile[] = [];
+      const skipped = [...unanalysed];
+      for (const e of entries) {
+        if (dirtyPaths.has(e.path)) continue;
+        if (e.mode === '120000') {
+          const target = await readlink(join(root, e.path)).catch(() => '?');
+          skipped.push({ path: e.path, reason: symlinkReason(target, e.path) });
+        } else if (e.type === 'commit') skipped.push({ path: e.path, reason: 'submodule, not analysed' });
+        else if (e.type === 'blob') files.push({ path: e.path, size: e.size, blob: e.blob });
+      }
+      files.push(...dirtyFiles);
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      return { ...id, files, unanalysed: skipped };
+    },
+    async read(files) {
+      const out = new Map<string, Buffer>();
+      const fromGit: string[] = [];
+      for (const f of files) {
+        const cached = fromDisk.get(f.blob);
+        if (cached) out.set(f.blob, cached);
+        else if (!f.blob.startsWith('stat-')) fromGit.push(f.blob);
+      }
+      for (const [blob, content] of await catBlobs(root, fromGit)) out.set(blob, content);
+      // Remembered dirty files are not in git: read them from disk by path.
+      for (const f of files) {
+        if (out.has(f.blob) || f.blob.startsWith('stat-')) continue;
+        const content = await readRegular(join(root, f.path), options.maxFileBytes).catch(() => undefined);
+        if (content && blobHash(content) === f.blob) out.set(f.blob, content);
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,236 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Language, type Node, Parser, Query } from 'web-tree-sitter';
+import type { Grammar } from '../domain/languages.js';
+import { type FileRecord, type SymbolDef, type SymbolKind, measureStyle } from '../domain/records.js';
+import { QUERIES } from './queries.js';
+
+/** Turns source text into a file record with tree-sitter. */
+export interface SymbolParser {
+  /** Loads the grammars (once each); parse() needs its grammar loaded. */
+  load(grammars: Iterable<Grammar>): Promise<void>;
+  parse(grammar: Grammar, text: string): FileRecord;
+}
+
+const GRAMMAR_FILES: Readonly<Record<Grammar, string>> = {
+  typescript: 'tree-sitter-typescript.wasm',
+  tsx: 'tree-sitter-tsx.wasm',
+  javascript: 'tree-sitter-javascript.wasm',
+  python: 'tree-sitter-python.wasm',
+  go: 'tree-sitter-go.wasm',
+};
+
+const MAX_DEFS = 2_000;
+const MAX_REFS = 2_000;
+const MAX_SIGNATURE = 200;
+
+interface Compiled {
+  parser: Parser;
+  query: Query;
+}
+
+let loading: Promise<SymbolParser> | undefined;
+
+/**
+ * Loads web-tree-sitter once per process; grammars (prebuilt wasm from
+ * @repomix/tree-sitter-wasms) load on first use, so a TypeScript repository never pays
+ * for compiling the Go grammar.
+ */
+export function loadSymbolParser(): Promise<SymbolParser> {
+  loading ??= (async () => {
+    await Parser.init();
+    const require = createRequire(import.meta.url);
+    const dir = join(dirname(require.resolve('@repomix/tree-sitter-wasms/package.json')), 'out');
+    const compiled = new Map<Grammar, Promise<Compiled>>();
+    const compile = (grammar: Grammar) => {
+      let c = compiled.get(grammar);
+      if (!c) {
+        c = (async () => {
+          const language = await Language.load(join(dir, GRAMMAR_FILES[grammar]));
+          const parser = new Parser();
+          parser.setLanguage(language);
+          const q = QUERIES[grammar];
+          return { parser, query: new Query(language, [q.defs, q.refs, q.imports, q.comments].join('\n')) };
+        })();
+        compiled.set(grammar, c);
+      }
+      return c;
+    };
+    const ready = new Map<Grammar, Compiled>();
+    return {
+      async load(grammars) {
+        for (const g of new Set(grammars)) if (!ready.has(g)) ready.set(g, await compile(g));
+      },
+      parse(grammar, text) {
+        const c = ready.get(grammar);
+        if (!c) throw new Error(`grammar ${grammar} is not loaded`);
+        return extract(grammar, c, text);
+      },
+    };
+  })();
+  return loading;
+}
+
+const collapse = (text: string) => {
+  const flat = text.replace(/\s+/g, ' ').replace(/([([{<]) /g, '$1').replace(/,? ([)\]}>])/g, '$1').trim();
+  return flat.length > MAX_SIGNATURE ? `${flat.slice(0, MAX_SIGNATURE - 1)}…` : flat;
+};
+
+const CONTAINERS = new Set([
+  'class_declaration',
+  'abstract_class_declaration',
+  'interface_declaration',
+  'class_definition',
+  'class',
+  'type_spec',
+  'internal_module',
+]);
+const SCOPES = new Set([
+  'function_declaration',
+  'generator_function_declaration',
+  'function_definition',
+  'method_definition',
+  'arrow_function',
+  'function_expression',
+  'method_declaration',
+  'func_literal',
+  'statement_block',
+  'object',
+]);
+
+/** Nearest class-like ancestor's name, and whether a function scope lies in between. */
+function enclosing(node: Node): { container?: string; inScope: boolean } {
+  let inScope = false;
+  for (let p = node.parent; p; p = p.parent) {
+    if (CONTAINERS.has(p.type)) {
+      const name = p.childForFieldName('name')?.text;
+      return name === undefined ? { inScope } : { container: name, inScope };
+    }
+    if (SCOPES.has(p.type)) inScope = true;
+  }
+  return { inScope };
+}
+
+function isExportedJs(node: Node): boolean {
+  for (let p = node.parent, depth = 0; p && depth < 3; p = p.parent, depth++) {
+    if (p.type === 'export_statement') return true;
+    if (p.type === 'program' || p.type === 'class_body') return false;
+  }
+  return false;
+}
+
+function goReceiver(node: Node): string | undefined {
+  const receiver = node.childForFieldName('receiver')?.text ?? '';
+  return /(\w+)\s*(?:\[[^\]]*\])?\s*\)$/.exec(receiver)?.[1];
+}
+
+function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
+  const tree = c.parser.parse(text);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  try {
+    const defs = new Map<number, SymbolDef & { rank: number }>();
+    const refs = new Map<string, number>();
+    const imports: string[] = [];
+    let commentLines = 0;
+    const js = grammar === 'typescript' || grammar === 'tsx' || grammar === 'javascript';
+
+    for (const match of c.query.matches(tree.rootNode)) {
+      let defNode: Node | undefined;
+      let kind: SymbolKind | undefined;
+      let nameNode: Node | undefined;
+      let bodyNode: Node | undefined;
+      for (const capture of match.captures) {
+        const name = capture.name;
+        if (name === 'ref') {
+          const id = capture.node.text;
+          refs.set(id, (refs.get(id) ?? 0) + 1);
+        } else if (name === 'import') {
+          imports.push(capture.node.text.replace(/^"|"$/g, ''));
+        } else if (name === 'comment') {
+          commentLines += capture.node.endPosition.row - capture.node.startPosition.row + 1;
+        } else if (name === 'name') nameNode = capture.node;
+        else if (name === 'body') bodyNode = capture.node;
+        else if (name.startsWith('def.')) {
+          defNode = capture.node;
+          kind = name.slice(4) as SymbolKind;
+        }
+      }
+      if (!defNode || !kind || !nameNode) continue;
+      // The same node can match a specific and a generic pattern (an arrow function is also a variable).
+      const existing = defs.get(defNode.startIndex);
+      const rank = kind === 'variable' || kind === 'type' ? 1 : 0;
+      if (existing && existing.rank <= rank) continue;
+      const def = describe(grammar, js, kind, defNode, nameNode, bodyNode, text);
+      if (def) defs.set(defNode.startIndex, { ...def, rank });
+    }
+
+    const topRefs = [...refs.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_REFS);
+    return {
+      lines: text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0),
+      commentLines,
+      defs: [...defs.values()]
+        .sort((a, b) => a.line - b.line)
+        .slice(0, MAX_DEFS)
+        .map(({ rank: _rank, ...d }) => d),
+      refs: Object.fromEntries(topRefs),
+      imports: [...new Set(imports)],
+      style: measureStyle(text, js),
+      parseErrors: tree.rootNode.hasError,
+    };
+  } finally {
+    tree.delete();
+  }
+}
+
+function describe(
+  grammar: Grammar,
+  js: boolean,
+  declared: SymbolKind,
+  node: Node,
+  nameNode: Node,
+  body: Node | undefined,
+  text: string,
+): SymbolDef | undefined {
+  const name = nameNode.text;
+  const { container: outer, inScope } = enclosing(node);
+  let kind = declared;
+  let container = outer;
+  // Locals are not part of the map: only declarations at module or class level.
+  if (inScope && kind !== 'method') return undefined;
+  if (grammar === 'python' && kind === 'function' && container !== undefined) kind = 'method';
+  if (grammar === 'go' && kind === 'method' && node.type === 'method_declaration') container = goReceiver(node);
+  if ((kind === 'variable' || kind === 'function') && js && node.type === 'variable_declarator' && container !== undefined) return undefined;
+  if (kind === 'variable' && grammar === 'go' && container !== undefined) return undefined;
+  if ((kind === 'method' || kind === 'property' || kind === 'field') && container === undefined && grammar !== 'go') return undefined;
+
+  let head: string;
+  if (body && kind !== 'type') head = text.slice(node.startIndex, body.startIndex);
+  else head = text.slice(node.startIndex, node.endIndex);
+  if (node.type === 'variable_declarator') {
+    const keyword = node.parent?.firstChild?.text;
+    head = `${keyword === 'let' || keyword === 'var' || keyword === 'const' ? keyword : 'const'} ${kind === 'variable' ? name : head}`;
+  }
+  if (grammar === 'go' && (node.type === 'type_spec' || node.type === 'type_alias')) {
+    head = kind === 'class' ? `type ${name} struct` : kind === 'interface' ? `type ${name} interface` : `type ${head}`;
+  }
+  if (grammar === 'go' && (node.type === 'const_spec' || node.type === 'var_spec')) head = `${node.type === 'const_spec' ? 'const' : 'var'} ${head}`;
+  if (grammar === 'python') head = head.replace(/#[^\n]*/g, '');
+  let signature = collapse(head.replace(/[{:]\s*$/, (m) => (grammar === 'python' ? m : '')).trimEnd());
+  if (kind === 'type' && signature.endsWith('…')) signature = collapse(text.slice(node.startIndex, body?.startIndex ?? node.endIndex)) + ' …';
+
+  let exported: boolean;
+  if (js) {
+    const top = node.type === 'variable_declarator' ? (node.parent ?? node) : node;
+    exported = container === undefined ? isExportedJs(top) : !/^(private|#)/.test(node.text) && !name.startsWith('#');
+  } else if (grammar === 'go') exported = /^[A-Z]/.test(name);
+  else exported = !name.startsWith('_') || (name.startsWith('__') && name.endsWith('__'));
+
+  return {
+    name,
+    kind,
+    line: node.startPosition.row + 1,
+    signature,
+    exported,
+    ...(container !== undefined ? { container } : {}),
+  };
+}
