@@ -29,6 +29,11 @@ export interface SandboxOptions {
   hide?: readonly string[];
   /** false: the command may read `cwd` but not write it (analysing files in place). */
   writableCwd?: boolean;
+  /**
+   * Paths the isolated command must be able to read even where the sandbox hides their
+   * parent (e.g. an installation under /tmp, which the sandbox replaces with an empty one).
+   */
+  readOnly?: readonly string[];
 }
 
 export interface SandboxResult {
@@ -112,6 +117,9 @@ async function bwrapArgs(options: SandboxOptions, home: string, tmp: string): Pr
     const info = await stat(hidden).catch(() => undefined);
     if (info?.isDirectory()) args.push('--tmpfs', hidden);
     else if (info) args.push('--ro-bind', '/dev/null', hidden);
+  }
+  for (const path of options.readOnly ?? []) {
+    if (await stat(path).catch(() => undefined)) args.push('--ro-bind', path, path);
   }
   // Later mounts win: the worktree and the scratch directory are the only writable places.
   args.push(options.writableCwd === false ? '--ro-bind' : '--bind', options.cwd, options.cwd);

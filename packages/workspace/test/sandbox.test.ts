@@ -84,6 +84,20 @@ describe('runSandboxed with bubblewrap isolation', async () => {
       expect(await readFile(join(dir, 'inside.txt'), 'utf8')).toBe('data\n');
     });
 
+    it('hides the rest of /tmp, except what it is told to show read-only', async () => {
+      const hidden = await runSandboxed({ ...base(), command: `cat ${join(outside, 'credentials')} || echo MISSING` });
+      expect(hidden.output).toContain('MISSING');
+      expect(hidden.output).not.toContain('hunter2');
+      const shown = await runSandboxed({
+        ...base(),
+        readOnly: [outside],
+        command: `cat ${join(outside, 'credentials')}; echo x > ${join(outside, 'w.txt')} || echo READONLY`,
+      });
+      expect(shown.output).toContain('aws_secret=');
+      expect(shown.output).toContain('READONLY');
+      expect(existsSync(join(outside, 'w.txt'))).toBe(false);
+    });
+
     it('refuses writes outside the worktree', async () => {
       const target = join(outside, 'escaped.txt');
       const result = await runSandboxed({ ...base(), command: `echo x > ${target}; echo "exit $?"; touch /etc/patchbay-escape 2>&1; echo done` });

@@ -119,7 +119,7 @@ export async function analyzeTree(options: AnalyzeOptions): Promise<AnalysisRepo
   let isolated = true;
   const notIsolated = new Set<string>();
 
-  const sandboxRun = (command: string, timeoutMs: number): Promise<SandboxResult> =>
+  const sandboxRun = (command: string, timeoutMs: number, readOnly?: readonly string[]): Promise<SandboxResult> =>
     runSandboxed({
       command,
       cwd: dir,
@@ -131,6 +131,7 @@ export async function analyzeTree(options: AnalyzeOptions): Promise<AnalysisRepo
       hide: options.sandbox.hide,
       // Analysers only read; tests may write their worktree (snapshots, caches).
       writableCwd: options.touched !== undefined,
+      ...(readOnly ? { readOnly } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     }).then((r) => {
       if (!r.isolated) {
@@ -144,7 +145,7 @@ export async function analyzeTree(options: AnalyzeOptions): Promise<AnalysisRepo
     dir,
     config,
     settings,
-    sandbox: (command, o) => sandboxRun(command, o?.timeoutMs ?? config.analysers.timeoutMs),
+    sandbox: (command, o) => sandboxRun(command, o?.timeoutMs ?? config.analysers.timeoutMs, o?.readOnly),
     scratch: `${options.scratch}/tmp`,
     path: options.sandbox.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
     blobs,

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ESLint as ESLintClass, Linter } from 'eslint';
 import type { RawFinding } from '../domain/findings.js';
@@ -10,6 +10,17 @@ import { type Analyser, type AnalyserContext, type SourceFile, shellQuote } from
 
 const VERSIONS = ['eslint', 'typescript-eslint', 'eslint-plugin-security', 'eslint-plugin-n'].map((p) => `${p} ${packageVersion(p)}`).join(', ');
 const CHILD = fileURLToPath(new URL('./eslint-child.js', import.meta.url));
+/**
+ * What the child needs to read wherever patchbay is installed (even under /tmp, which the
+ * sandbox replaces): this package, and the outermost node_modules its dependencies really
+ * live in (pnpm links them from a virtual store there).
+ */
+const CHILD_NEEDS = [realpathSync(fileURLToPath(new URL('../../', import.meta.url))), outermostNodeModules(realpathSync(fileURLToPath(import.meta.resolve('eslint'))))];
+
+function outermostNodeModules(path: string): string {
+  const at = path.split(sep).indexOf('node_modules');
+  return at < 0 ? dirname(path) : path.split(sep).slice(0, at + 1).join(sep);
+}
 const REPO_CONFIGS = ['eslint.config.js', 'eslint.config.mjs', 'eslint.config.cjs', 'eslint.config.ts', 'eslint.config.mts', 'eslint.config.cts'];
 
 function repoConfig(dir: string): string | undefined {
@@ -76,7 +87,7 @@ export const eslintAnalyser: Analyser = {
     const out = join(ctx.scratch, 'eslint-result.json');
     await writeFile(requestFile, JSON.stringify({ cwd: ctx.dir, configFile: join(ctx.dir, own), files: files.map((f) => f.abs), settings: settingsFor(ctx), out }));
     try {
-      const run = await ctx.sandbox(`${shellQuote(process.execPath)} ${shellQuote(CHILD)} ${shellQuote(requestFile)}`);
+      const run = await ctx.sandbox(`${shellQuote(process.execPath)} ${shellQuote(CHILD)} ${shellQuote(requestFile)}`, { readOnly: CHILD_NEEDS });
       const answer = JSON.parse(await readFile(out, 'utf8').catch(() => '{"ok":false,"error":"no result"}')) as
         | { ok: true; results: Array<{ filePath: string; messages: Linter.LintMessage[] }> }
         | { ok: false; error: string };

@@ -13,7 +13,7 @@ export interface SourceFile {
 }
 
 /** Runs a command in the sandbox, in the tree being analysed. */
-export type SandboxRun = (command: string, options?: { timeoutMs?: number }) => Promise<SandboxResult>;
+export type SandboxRun = (command: string, options?: { timeoutMs?: number; readOnly?: readonly string[] }) => Promise<SandboxResult>;
 
 export interface AnalyserContext {
   /** The tree being analysed (a worktree with the candidate diff, or a path given to `analyze`). */
