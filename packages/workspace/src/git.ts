@@ -140,32 +140,7 @@ export function createGitWorkspace(root: string): GitWorkspace {
       });
       return result.exitCode === 0 ? Buffer.from(result.stdout) : null;
     },
-    async readBlobs(url, blobs) {
-      const path = await mirror(url);
-      const out = new Map<string, Buffer>();
-      if (blobs.length === 0) return out;
-      const result = await execa('git', ['cat-file', '--batch'], {
-        cwd: path,
-        input: `${blobs.join('\n')}\n`,
-        encoding: 'buffer',
-        maxBuffer: 1024 * 1024 * 1024,
-        reject: false,
-        env: GIT_ENV,
-      });
-      const data = Buffer.from(result.stdout);
-      let offset = 0;
-      while (offset < data.length) {
-        const eol = data.indexOf(0x0a, offset);
-        if (eol < 0) break;
-        const header = data.subarray(offset, eol).toString('utf8').split(' ');
-        offset = eol + 1;
-        if (header[1] === 'missing' || header.length < 3) continue;
-        const size = Number.parseInt(header[2] ?? '0', 10);
-        out.set(header[0] ?? '', data.subarray(offset, offset + size));
-        offset += size + 1;
-      }
-      return out;
-    },
+    readBlobs: async (url, blobs) => catBlobs(await mirror(url), blobs),
     async withWorktree(url, commit, fn) {
       const path = await ensureCommit(url, commit);
       const dir = join(root, 'worktrees', `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
@@ -179,6 +154,35 @@ export function createGitWorkspace(root: string): GitWorkspace {
       }
     },
   };
+}
+
+/** Contents of many blobs of the repository at `cwd`, read by one `git cat-file --batch`. */
+export async function catBlobs(cwd: string, blobs: readonly string[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const unique = [...new Set(blobs)];
+  if (unique.length === 0) return out;
+  const result = await execa('git', ['cat-file', '--batch'], {
+    cwd,
+    input: `${unique.join('\n')}\n`,
+    encoding: 'buffer',
+    maxBuffer: 2 * 1024 * 1024 * 1024,
+    reject: false,
+    env: { ...GIT_ENV, GIT_OPTIONAL_LOCKS: '0' },
+  });
+  const data = Buffer.from(result.stdout);
+  let offset = 0;
+  while (offset < data.length) {
+    const eol = data.indexOf(0x0a, offset);
+    if (eol < 0) break;
+    const header = data.subarray(offset, eol).toString('utf8').split(' ');
+    offset = eol + 1;
+    if (header[1] === 'missing' || header.length < 3) continue;
+    const size = Number.parseInt(header[2] ?? '0', 10);
+    // A copy, so one small blob does not keep the whole batch alive.
+    out.set(header[0] ?? '', Buffer.from(data.subarray(offset, offset + size)));
+    offset += size + 1;
+  }
+  return out;
 }
 
 export interface WorktreeDiff {

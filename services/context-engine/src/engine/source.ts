@@ -4,7 +4,7 @@ import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { execa } from 'execa';
-import { type GitWorkspace, git } from '@patchbay/workspace';
+import { type GitWorkspace, catBlobs, git } from '@patchbay/workspace';
 
 export interface ListedFile {
   path: string;
@@ -45,34 +45,6 @@ const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
 /** Git's blob hash of some content. */
 export function blobHash(content: Buffer): string {
   return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
-}
-
-/** Reads blobs with one `git cat-file --batch`. */
-async function catBlobs(cwd: string, blobs: readonly string[]): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const unique = [...new Set(blobs)];
-  if (unique.length === 0) return out;
-  const result = await execa('git', ['cat-file', '--batch'], {
-    cwd,
-    input: `${unique.join('\n')}\n`,
-    encoding: 'buffer',
-    maxBuffer: 2 * 1024 * 1024 * 1024,
-    reject: false,
-    env: GIT_ENV,
-  });
-  const data = Buffer.from(result.stdout);
-  let offset = 0;
-  while (offset < data.length) {
-    const eol = data.indexOf(0x0a, offset);
-    if (eol < 0) break;
-    const header = data.subarray(offset, eol).toString('utf8').split(' ');
-    offset = eol + 1;
-    if (header[1] === 'missing' || header.length < 3) continue;
-    const size = Number.parseInt(header[2] ?? '0', 10);
-    out.set(header[0] ?? '', Buffer.from(data.subarray(offset, offset + size)));
-    offset += size + 1;
-  }
-  return out;
 }
 
 function symlinkReason(target: string, linkPath: string): string {
