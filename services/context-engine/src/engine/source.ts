@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { lstat, open, readlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { execa } from 'execa';
 import { type GitWorkspace, catBlobs, git } from '@patchbay/workspace';
 
@@ -132,8 +130,6 @@ async function readRegular(path: string, maxBytes: number): Promise<Buffer> {
   }
 }
 
-const run = promisify(execFile);
-
 /**
  * A local checkout as it is on disk, uncommitted changes included. Committed files come
  * from git by blob; changed, staged and untracked files are read from disk and hashed the
@@ -144,7 +140,7 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
   const fromDisk = new Map<string, Buffer>();
   const now = options.now ?? Date.now;
   const gitOut = async (args: string[]) =>
-    (await run('git', args, { cwd: root, env: { ...GIT_ENV, PATH: process.env['PATH'] ?? '' }, maxBuffer: 1 << 30, encoding: 'utf8' })).stdout;
+    (await execa('git', args, { cwd: root, env: GIT_ENV, maxBuffer: 1 << 30, stripFinalNewline: false })).stdout;
   let identity: Promise<Identity> | undefined;
   const dirtyFiles: ListedFile[] = [];
   const dirtyPaths = new Set<string>();
