@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  STAGES,
   type Assessment,
   type CiFailure,
   type ErrorInfo,
@@ -190,7 +191,10 @@ class Run {
 
   requests(stage?: string): Outgoing[] {
     return this.published.filter(
-      (o) => o.subject.startsWith('patchbay.work.') && o.type !== eventTypes.learningRequested && (stage === undefined || o.subject === subjects.workRequest(stage as never)),
+      (o) =>
+        STAGES.some((st) => o.subject === subjects.workRequest(st)) &&
+        o.type !== eventTypes.learningRequested &&
+        (stage === undefined || o.subject === subjects.workRequest(stage as never)),
     );
   }
 
