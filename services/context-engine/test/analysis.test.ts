@@ -5,7 +5,7 @@ import { CompleteRepoContext } from '@patchbay/contracts';
 import { type ContextCache, analyzeRepository, loadSymbolParser, memoryContextCache } from '@patchbay/context-engine';
 import { type GitFixture, createGitFixture } from '@patchbay/testkit';
 import { GO_MODULE, MONOREPO, PY_FASTAPI, TS_LAYERED } from './fixtures/repos.js';
-import { MAX_FILE_BYTES, contextOf, localSource } from './helpers.js';
+import { MAX_FILE_BYTES, contextOf, localSource, namesOf, usedByOf } from './helpers.js';
 
 const fixtures: Record<string, GitFixture> = {};
 
@@ -224,13 +224,13 @@ describe('incremental analysis', () => {
       expect(patched.stats).toMatchObject({ analysis: 'incremental', filesParsed: 1 });
       const scratch = await analyse(memoryContextCache());
       expect(scratch.stats.analysis).toBe('cold');
-      const triples = (a: number[], k: number) => Array.from({ length: a.length / k }, (_, i) => a.slice(i * k, i * k + k).join(',')).sort();
+      const triples = (a: ArrayLike<number>, k: number) => Array.from({ length: a.length / k }, (_, i) => Array.from(a).slice(i * k, i * k + k).join(',')).sort();
       expect(triples(patched.analysis.edges, 3)).toEqual(triples(scratch.analysis.edges, 3));
       expect(triples(patched.analysis.links, 2)).toEqual(triples(scratch.analysis.links, 2));
       const nonZero = (u: Record<string, number>) => Object.fromEntries(Object.entries(u).filter(([, v]) => v > 0));
-      expect(nonZero(patched.analysis.usedBy)).toEqual(nonZero(scratch.analysis.usedBy));
-      expect([patched.analysis.usedBy['findOrder'], patched.analysis.usedBy['pool']]).toEqual([1, 1]);
-      expect(patched.analysis.names).toEqual(scratch.analysis.names);
+      expect(nonZero(usedByOf(patched.analysis))).toEqual(nonZero(usedByOf(scratch.analysis)));
+      expect([patched.analysis.names.usedBy('findOrder'), patched.analysis.names.usedBy('pool')]).toEqual([1, 1]);
+      expect(namesOf(patched.analysis)).toEqual(namesOf(scratch.analysis));
       expect(patched.analysis.files).toEqual(scratch.analysis.files);
     } finally {
       await repo.remove();

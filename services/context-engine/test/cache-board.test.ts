@@ -18,7 +18,7 @@ import { type RunningService, startServices } from '@patchbay/runtime';
 import { type GitFixture, type TestNats, createGitFixture, startNats } from '@patchbay/testkit';
 import { createGitWorkspace } from '@patchbay/workspace';
 import { TS_LAYERED } from './fixtures/repos.js';
-import { MAX_FILE_BYTES, localSource } from './helpers.js';
+import { MAX_FILE_BYTES, localSource, namesOf } from './helpers.js';
 
 let nats: TestNats;
 const buses: Bus[] = [];
@@ -66,13 +66,13 @@ describe('the shared cache', () => {
       const warm = await analyse(b, repo);
       expect(warm.stats).toMatchObject({ analysis: 'hit', filesParsed: 0, filesReused: 0 });
       expect(warm.analysis.key).toBe(await repo.git('rev-parse', 'HEAD^{tree}'));
-      expect(warm.analysis.names).toEqual(cold.analysis.names);
+      expect(namesOf(warm.analysis)).toEqual(namesOf(cold.analysis));
 
       const services = await readFile(join(repo.dir, 'src/services/orders.ts'), 'utf8');
       const next = await commitChange(repo, 'src/services/orders.ts', `${services}\nexport function applyDiscount(cents: number, percent: number): number {\n  return Math.round(cents * (1 - percent / 100));\n}\n`);
       const incremental = await analyse(b, repo, next);
       expect(incremental.stats).toMatchObject({ analysis: 'incremental', filesParsed: 1, filesReused: 9 });
-      expect(incremental.analysis.names['applyDiscount']).toEqual([incremental.analysis.files.findIndex((f) => f.path === 'src/services/orders.ts')]);
+      expect(namesOf(incremental.analysis)['applyDiscount']).toEqual([incremental.analysis.files.findIndex((f) => f.path === 'src/services/orders.ts')]);
 
       // A different repository with mostly the same files reuses their records by blob hash.
       const fork = await createGitFixture({ ...TS_LAYERED, 'src/app.ts': `${TS_LAYERED['src/app.ts']}\nexport const version = 2;\n` });
@@ -107,7 +107,7 @@ describe('the shared cache', () => {
       const dirty = await run();
       expect(dirty.identity.dirty).toBe(1);
       expect(dirty.stats).toMatchObject({ analysis: 'incremental', filesParsed: 1 });
-      expect(Object.keys(dirty.analysis.names).filter((n) => n.startsWith('pool'))).toEqual(['poolA']);
+      expect(Object.keys(namesOf(dirty.analysis)).filter((n) => n.startsWith('pool'))).toEqual(['poolA']);
       expect((await run()).stats.analysis).toBe('hit');
 
       // Same size, same mtime, other content: within the TTL the remembered blob is trusted…
@@ -120,7 +120,7 @@ describe('the shared cache', () => {
       clock += 5_001;
       const reread = await run();
       expect(reread.analysis.key).not.toBe(dirty.analysis.key);
-      expect(Object.keys(reread.analysis.names).filter((n) => n.startsWith('pool'))).toEqual(['poolB']);
+      expect(Object.keys(namesOf(reread.analysis)).filter((n) => n.startsWith('pool'))).toEqual(['poolB']);
     } finally {
       await repo.remove();
     }

@@ -1,4 +1,4 @@
-import { type ContextCache, type RepoSource, contextForTask, loadSymbolParser, memoryContextCache, workingTreeSource } from '@patchbay/context-engine';
+import { type Analysis, type ContextCache, type RepoSource, contextForTask, loadSymbolParser, memoryContextCache, workingTreeSource } from '@patchbay/context-engine';
 
 export const MAX_FILE_BYTES = 200_000;
 
@@ -22,3 +22,10 @@ export async function contextOf(dir: string, title: string, options: { budget?: 
     { cache, parser: loadSymbolParser, maxFileBytes: MAX_FILE_BYTES, memo: false },
   );
 }
+
+/** An analysis's name table as a plain object: name → files defining it. */
+export const namesOf = (analysis: Analysis): Record<string, number[]> => Object.fromEntries([...analysis.names.entries()].map(([name, files]) => [name, [...files]]));
+
+/** How many files use each defined name, as a plain object. */
+export const usedByOf = (analysis: Analysis): Record<string, number> =>
+  Object.fromEntries([...analysis.names.entries()].map(([name]) => [name, analysis.names.usedBy(name)]));

@@ -1,5 +1,5 @@
 import type { Conventions, QualityMetrics, ToolInfo } from '@patchbay/contracts';
-import type { FileRecord } from './records.js';
+import { type FileRecord, NO_STYLE, type StyleCounts } from './records.js';
 
 /** A parsed file as the measurements see it. */
 export interface MeasuredFile {
@@ -21,7 +21,7 @@ function nameStyle(name: string): 'camel' | 'snake' | 'pascal' | 'upper' | undef
 }
 
 function fileStyle(path: string): 'kebab' | 'snake' | 'camel' | 'pascal' | undefined {
-  const stem = (path.split('/').pop() ?? path).replace(/\..*$/, '');
+  const stem = path.slice(path.lastIndexOf('/') + 1).replace(/\..*$/, '');
   if (/^[a-z0-9]+(-[a-z0-9]+)+$/.test(stem)) return 'kebab';
   if (/^[a-z0-9]+(_[a-z0-9]+)+$/.test(stem)) return 'snake';
   if (/^[a-z][a-z0-9]*([A-Z][a-z0-9]*)+$/.test(stem)) return 'camel';
@@ -36,44 +36,73 @@ function majority<K extends string>(counts: Record<K, number>, labels: Record<K,
   return best[1] / total >= 0.8 ? labels[best[0]] : `mostly ${labels[best[0]]}`;
 }
 
+/** What the conventions are measured from: counts that add up over files, so a changed file's share can be taken out and put back. */
+export interface ConventionCounts {
+  fn: { camel: number; snake: number };
+  types: { pascal: number; other: number };
+  fileNames: { kebab: number; snake: number; camel: number; pascal: number };
+  imports: { relative: number; alias: number; package: number; withJs: number; withoutExt: number };
+  style: StyleCounts;
+}
+
+export function emptyConventionCounts(): ConventionCounts {
+  return {
+    fn: { camel: 0, snake: 0 },
+    types: { pascal: 0, other: 0 },
+    fileNames: { kebab: 0, snake: 0, camel: 0, pascal: 0 },
+    imports: { relative: 0, alias: 0, package: 0, withJs: 0, withoutExt: 0 },
+    style: { ...NO_STYLE },
+  };
+}
+
+/** Top-level directories holding Python code: an import of one of them is the project's own. */
+export function pythonPackages(files: ReadonlyArray<{ path: string; language?: string | undefined }>): Set<string> {
+  return new Set(files.filter((f) => f.language === 'Python').map((f) => f.path.split('/')[0] ?? ''));
+}
+
+/** Adds one file's counts to `into` (sign 1), or takes them out (sign -1). */
+export function countConventions(into: ConventionCounts, f: MeasuredFile, aliases: readonly string[], pyPackages: ReadonlySet<string>, sign: 1 | -1 = 1): void {
+  const { fn, types, fileNames, imports, style } = into;
+  for (const d of f.record.defs) {
+    const s = nameStyle(d.name);
+    if (d.kind === 'function' || d.kind === 'method') {
+      if (s === 'camel') fn.camel += sign;
+      else if (s === 'snake') fn.snake += sign;
+    } else if (d.kind === 'class' || d.kind === 'interface' || d.kind === 'type' || d.kind === 'enum') {
+      if (s === 'pascal') types.pascal += sign;
+      else types.other += sign;
+    }
+  }
+  if (!f.test) {
+    const s = fileStyle(f.path);
+    if (s) fileNames[s] += sign;
+  }
+  for (const spec of f.record.imports) {
+    if (spec.startsWith('.')) {
+      imports.relative += sign;
+      if (/\.(js|mjs|cjs)$/.test(spec)) imports.withJs += sign;
+      else if (!/\.\w+$/.test(spec) && f.language !== 'Python') imports.withoutExt += sign;
+    } else if (aliases.some((a) => spec === a || spec.startsWith(a.endsWith('/') ? a : `${a}/`)) || (f.language === 'Python' && pyPackages.has(spec.split('.')[0] ?? ''))) {
+      imports.alias += sign;
+    } else imports.package += sign;
+  }
+  for (const k of Object.keys(style) as Array<keyof StyleCounts>) style[k] += sign * f.record.style[k];
+}
+
 /**
  * Naming, import and formatting conventions measured on the code, with the formatter's
  * settings when one is configured. Sentences name the majority; `measured` has the shares.
  */
 export function measureConventions(files: readonly MeasuredFile[], tooling: readonly ToolInfo[], aliases: readonly string[]): Conventions {
-  const fn = { camel: 0, snake: 0 };
-  const types = { pascal: 0, other: 0 };
-  const fileNames = { kebab: 0, snake: 0, camel: 0, pascal: 0 };
-  const imports = { relative: 0, alias: 0, package: 0, withJs: 0, withoutExt: 0 };
-  const style = { indent2: 0, indent4: 0, indentTab: 0, semicolon: 0, noSemicolon: 0, singleQuote: 0, doubleQuote: 0 };
-  const pyPackages = new Set(files.filter((f) => f.language === 'Python').map((f) => f.path.split('/')[0] ?? ''));
-  for (const f of files) {
-    for (const d of f.record.defs) {
-      const s = nameStyle(d.name);
-      if (d.kind === 'function' || d.kind === 'method') {
-        if (s === 'camel') fn.camel += 1;
-        else if (s === 'snake') fn.snake += 1;
-      } else if (d.kind === 'class' || d.kind === 'interface' || d.kind === 'type' || d.kind === 'enum') {
-        if (s === 'pascal') types.pascal += 1;
-        else types.other += 1;
-      }
-    }
-    if (!f.test) {
-      const s = fileStyle(f.path);
-      if (s) fileNames[s] += 1;
-    }
-    for (const spec of f.record.imports) {
-      if (spec.startsWith('.')) {
-        imports.relative += 1;
-        if (/\.(js|mjs|cjs)$/.test(spec)) imports.withJs += 1;
-        else if (!/\.\w+$/.test(spec) && f.language !== 'Python') imports.withoutExt += 1;
-      } else if (aliases.some((a) => spec === a || spec.startsWith(a.endsWith('/') ? a : `${a}/`)) || (f.language === 'Python' && pyPackages.has(spec.split('.')[0] ?? ''))) {
-        imports.alias += 1;
-      } else imports.package += 1;
-    }
-    for (const k of Object.keys(style) as Array<keyof typeof style>) style[k] += f.record.style[k];
-  }
+  const counts = emptyConventionCounts();
+  const pyPackages = pythonPackages(files);
+  for (const f of files) countConventions(counts, f, aliases, pyPackages);
+  return describeConventions(counts, tooling, aliases);
+}
 
+/** The conventions the counts show. */
+export function describeConventions(counts: ConventionCounts, tooling: readonly ToolInfo[], aliases: readonly string[]): Conventions {
+  const { fn, types, fileNames, imports, style } = counts;
   const fnTotal = fn.camel + fn.snake;
   const naming = [
     fnTotal ? `functions and methods ${majority({ camel: fn.camel, snake: fn.snake }, { camel: 'camelCase', snake: 'snake_case' })}` : undefined,

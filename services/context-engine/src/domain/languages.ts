@@ -15,7 +15,7 @@ const CODE = new Set([
 ]);
 
 export function languageOf(path: string): string | undefined {
-  const base = path.split('/').pop() ?? path;
+  const base = path.slice(path.lastIndexOf('/') + 1);
   if (base === 'Dockerfile') return 'Dockerfile';
   const dot = base.lastIndexOf('.');
   return dot <= 0 ? undefined : BY_EXTENSION[base.slice(dot + 1).toLowerCase()];
@@ -49,7 +49,7 @@ const GRAMMARS: Readonly<Record<string, Grammar>> = {
 };
 
 export function grammarFor(path: string): Grammar | undefined {
-  const base = path.split('/').pop() ?? path;
+  const base = path.slice(path.lastIndexOf('/') + 1);
   const dot = base.lastIndexOf('.');
   return dot <= 0 ? undefined : GRAMMARS[base.slice(dot + 1).toLowerCase()];
 }

@@ -28,7 +28,7 @@ const MANIFEST_KINDS: Readonly<Record<string, string>> = {
 };
 
 export function manifestKind(path: string): string | undefined {
-  const base = path.split('/').pop() ?? path;
+  const base = path.slice(path.lastIndexOf('/') + 1);
   if (/^requirements[\w.-]*\.txt$/.test(base)) return 'pip';
   return MANIFEST_KINDS[base];
 }

@@ -1,5 +1,5 @@
 import { isSecretFile } from '@patchbay/secrets';
-import { type Analysis, own } from './analysis.js';
+import type { Analysis } from './analysis.js';
 import { isCode, isNoise } from './languages.js';
 import { mentionedTerms } from './relevance.js';
 
@@ -34,10 +34,10 @@ interface Graph {
   dangling: Uint8Array;
 }
 
-const graphs = new WeakMap<readonly number[], Graph>();
+const graphs = new WeakMap<ArrayLike<number>, Graph>();
 
 /** Forward edges plus reverse ones at half weight: rank flows to what a file uses and, more weakly, to what uses it. */
-function graphOf(n: number, edges: readonly number[]): Graph {
+function graphOf(n: number, edges: ArrayLike<number>): Graph {
   const known = graphs.get(edges);
   if (known) return known;
   const m = (edges.length / 3) * 2;
@@ -64,7 +64,7 @@ function graphOf(n: number, edges: readonly number[]): Graph {
 }
 
 /** Personalised PageRank by power iteration; dangling mass goes back to the personalisation. */
-export function pageRank(n: number, edges: readonly number[], personal: Float64Array): Float64Array {
+export function pageRank(n: number, edges: ArrayLike<number>, personal: Float64Array): Float64Array {
   const { from, to, share, dangling: isDangling } = graphOf(n, edges);
   let rank = Float64Array.from(personal);
   for (let iter = 0; iter < ITERATIONS; iter++) {
@@ -99,7 +99,7 @@ export function namedInTask(analysis: Analysis, taskText: string): { files: numb
   analysis.files.forEach((f, i) => {
     if (isNoise(f.path)) return;
     const lower = f.path.toLowerCase();
-    const base = lower.split('/').pop() ?? lower;
+    const base = lower.slice(lower.lastIndexOf('/') + 1);
     const stem = base.replace(/(\.(test|spec))?\.[a-z0-9]+$/, '').replace(/^test_|_test$/, '');
     if (pathLike.some((p) => lower === p || lower.endsWith(`/${p}`))) {
       files.push(i);
@@ -114,17 +114,16 @@ export function namedInTask(analysis: Analysis, taskText: string): { files: numb
     const hits = byStem.get(t);
     if (hits && hits.length <= 3 && !files.some((i) => hits.includes(i))) files.push(...hits);
   }
-  const defined = new Map<string, { name: string; files: number }>();
-  for (const [name, where] of Object.entries(analysis.names)) {
-    if (name.length < 3) continue;
-    const lower = name.toLowerCase();
-    const known = defined.get(lower);
-    defined.set(lower, { name: known?.name ?? name, files: (known?.files ?? 0) + where.length });
-  }
+  // A word matches the names equal to it ignoring case: the one defined first stands for them.
+  const defined = (lower: string) => {
+    const variants = analysis.names.variants(lower).filter((v) => v.name.length >= 3);
+    const first = variants[0];
+    return first ? { name: first.name, files: variants.reduce((n, v) => n + v.files.length, 0) } : undefined;
+  };
   const identifiers = new Set<string>();
   for (const m of taskText.matchAll(IDENTIFIER)) {
     const word = m[0];
-    const found = defined.get(word.toLowerCase());
+    const found = defined(word.toLowerCase());
     if (!found || STOP.has(word.toLowerCase())) continue;
     const after = taskText.slice((m.index ?? 0) + word.length, (m.index ?? 0) + word.length + 1);
     const before = taskText.slice(Math.max(0, (m.index ?? 0) - 1), m.index ?? 0);
@@ -144,9 +143,9 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
   const n = analysis.files.length;
   const named = namedInTask(analysis, taskText);
   const personal = new Float64Array(n);
-  const definersOf = new Map<string, number[]>();
+  const definersOf = new Map<string, Int32Array>();
   for (const id of named.identifiers) {
-    const where = own(analysis.names, id);
+    const where = analysis.names.files(id);
     if (where?.length) definersOf.set(id, where);
   }
   for (const i of named.files) personal[i] = 1;
@@ -177,7 +176,7 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
     if (tier0.has(from) && !tier0.has(to)) dependencies.set(to, from);
   }
   const path = (i: number) => analysis.files[i]?.path ?? '';
-  const idsIn = (i: number) => named.identifiers.filter((id) => own(analysis.names, id)?.includes(i));
+  const idsIn = (i: number) => named.identifiers.filter((id) => analysis.names.files(id)?.includes(i));
   const files: RankedFile[] = analysis.files.flatMap((f, i) => {
     if (isNoise(f.path) || isSecretFile(f.path)) return [];
     const score = (rank[i] ?? 0) / max;

@@ -1,13 +1,26 @@
 import type { CompleteRepoContext } from '@patchbay/contracts';
 import type { Logger } from '@patchbay/telemetry';
-import { ANALYSIS_VERSION, type Analysis, type GraphInputs, type SlimRecord, buildAnalysis } from '../domain/analysis.js';
+import {
+  ANALYSIS_VERSION,
+  type Analysis,
+  type Built,
+  type FileChange,
+  type PatchState,
+  type SlimRecord,
+  buildAnalysis,
+  changedFiles,
+  patchAnalysis,
+  planPatch,
+  readFacts,
+  withCentralNames,
+} from '../domain/analysis.js';
 import { isFactFile, skipReason } from '../domain/file-kinds.js';
 import { grammarFor, isCode, languageOf } from '../domain/languages.js';
 import type { FileRecord } from '../domain/records.js';
 import { NO_STYLE } from '../domain/records.js';
 import type { SymbolParser } from '../parsing/tree-sitter.js';
 import type { ContextCache } from './cache.js';
-import type { Identity, ListedFile, RepoSource } from './source.js';
+import type { Identity, ListedFile, Listing, RepoSource } from './source.js';
 
 export interface AnalyzeOptions {
   cache: ContextCache;
@@ -22,18 +35,23 @@ export interface AnalyzeResult {
   analysis: Analysis;
   identity: Identity;
   stats: CompleteRepoContext['cache'];
+  /**
+   * How it was obtained: from this process's memory, from the shared cache, by patching the
+   * previous analysis of the repository, or built from every file's record (`why` says why
+   * the previous analysis could not be patched, when there was one).
+   */
+  route: { via: 'memory' | 'shared cache' | 'patched' | 'built'; why?: string };
 }
 
 const MEMO_SIZE = 4;
-const memo = new Map<string, Analysis>();
-const remember = (a: Analysis) => {
-  memo.delete(a.key);
-  memo.set(a.key, a);
+/** Recent analyses of this process, with their patch state when it is at hand (the same worker's next change needs no fetch). */
+const memo = new Map<string, { analysis: Analysis; state?: PatchState | undefined }>();
+const remember = (analysis: Analysis, state?: PatchState) => {
+  const known = memo.get(analysis.key);
+  memo.delete(analysis.key);
+  memo.set(analysis.key, { analysis, state: state ?? (known?.analysis === analysis ? known.state : undefined) });
   while (memo.size > MEMO_SIZE) memo.delete(memo.keys().next().value as string);
 };
-
-/** The records the last analysis was built from: the same worker's next change needs no fetch. */
-let lastInputs: { key: string; inputs: GraphInputs } | undefined;
 
 const latestPointer = (repo: string) => `latest:${repo}`;
 
@@ -90,109 +108,242 @@ function recordFor(path: string, content: Buffer, parser: SymbolParser | undefin
   }
 }
 
-/**
- * The analysis of a repository state, as cheaply as the caches allow: this process's
- * memory, then the shared cache by tree hash, then (on a miss) the previous analysis of the
- * same repository and the per-file records by blob hash, parsing only what is new.
- */
-export async function analyzeRepository(source: RepoSource, options: AnalyzeOptions): Promise<AnalyzeResult> {
-  const started = performance.now();
-  const identity = await source.identify();
-  const done = (analysis: Analysis, mode: CompleteRepoContext['cache']['analysis'], parsed: number, reused: number): AnalyzeResult => ({
-    analysis,
-    identity,
-    stats: { analysis: mode, filesParsed: parsed, filesReused: reused, ms: Math.round((performance.now() - started) * 10) / 10 },
-  });
-  const local = options.memo === false ? undefined : memo.get(identity.key);
-  if (local && local.repo === identity.repo) return done(local, 'hit', 0, 0);
-  const cached = await options.cache.getAnalysis(identity.key);
-  if (cached && cached.repo === identity.repo) {
-    if (options.memo !== false) remember(cached);
-    return done(cached, 'hit', 0, 0);
-  }
+/** Files of a listing sorted into what the analysis does with them. */
+interface Sorted {
+  /** Listed entries and files that are not analysed, known before reading anything. */
+  unanalysed: Array<{ path: string; reason: string }>;
+  /** Code files to parse (by listing index). */
+  code: ListedFile[];
+  codeAt: Set<number>;
+  /** Small files facts are read from. */
+  factFiles: ListedFile[];
+  factAt: Set<number>;
+}
 
-  // Which files need a record (code), which only their text (facts), which neither.
-  const listing = await source.list();
-  const unanalysed = [...listing.unanalysed];
-  const code: ListedFile[] = [];
-  const factFiles: ListedFile[] = [];
-  for (const f of listing.files) {
-    const reason = skipReason(f.path, f.size, options.maxFileBytes);
+function sortFiles(listing: Listing, maxFileBytes: number): Sorted {
+  const out: Sorted = { unanalysed: [...listing.unanalysed], code: [], codeAt: new Set(), factFiles: [], factAt: new Set() };
+  listing.files.forEach((f, i) => {
+    const reason = skipReason(f.path, f.size, maxFileBytes);
     if (reason !== undefined) {
-      if (reason !== 'dependency or build output') unanalysed.push({ path: f.path, reason });
-      continue;
+      if (reason !== 'dependency or build output') out.unanalysed.push({ path: f.path, reason });
+      return;
     }
-    if (isCode(languageOf(f.path))) code.push(f);
-    if (isFactFile(f.path)) factFiles.push(f);
-  }
-  const records = new Map<string, FileRecord>();
-  const previousKey = await options.cache.getPointer<{ key: string }>(latestPointer(listing.repo));
-  const memoOn = options.memo !== false;
-  const [previous, previousInputs] =
-    previousKey && previousKey.key !== listing.key
-      ? await Promise.all([
-          (memoOn ? memo.get(previousKey.key) : undefined) ?? options.cache.getAnalysis(previousKey.key),
-          memoOn && lastInputs?.key === previousKey.key ? lastInputs.inputs : options.cache.getInputs(previousKey.key),
-        ])
-      : [null, null];
-  if (previous && previousInputs) {
-    for (const f of code) {
-      const record = previousInputs[f.blob];
-      if (record) records.set(f.blob, record);
+    if (isCode(languageOf(f.path))) {
+      out.code.push(f);
+      out.codeAt.add(i);
     }
-  }
-  const missing = [...new Set(code.filter((f) => !records.has(f.blob)).map((f) => f.blob))];
-  const fromKv = await options.cache.getRecords(missing);
-  for (const [blob, record] of fromKv) records.set(blob, record);
-  const reused = code.filter((f) => records.has(f.blob)).length;
+    if (isFactFile(f.path)) {
+      out.factFiles.push(f);
+      out.factAt.add(i);
+    }
+  });
+  return out;
+}
 
-  const toParse = code.filter((f) => !records.has(f.blob));
-  const contents = await source.read([...toParse, ...factFiles]);
-  const grammars = toParse.flatMap((f) => grammarFor(f.path) ?? []);
-  const parser = grammars.length ? await options.parser() : undefined;
-  await parser?.load(grammars);
-  const fresh = new Map<string, FileRecord>();
-  for (const f of toParse) {
-    const content = contents.get(f.blob);
-    if (content === undefined) {
-      unanalysed.push({ path: f.path, reason: 'unreadable (content not available)' });
-      continue;
-    }
-    const record = fresh.get(f.blob) ?? recordFor(f.path, content, parser);
-    fresh.set(f.blob, record);
-    records.set(f.blob, record);
-  }
-  const saving = options.cache.putRecords(fresh);
-  for (const f of code) {
-    const reason = records.get(f.blob)?.skipped;
-    if (reason !== undefined) unanalysed.push({ path: f.path, reason });
-  }
+/** Texts of the fact files, for `read`. */
+function factTexts(factFiles: readonly ListedFile[], contents: ReadonlyMap<string, Buffer>): Map<string, string> {
   const texts = new Map<string, string>();
   for (const f of factFiles) {
     const content = contents.get(f.blob);
     const decoded = content ? decodeText(content) : undefined;
     if (decoded && 'text' in decoded) texts.set(f.path, decoded.text);
   }
-  const usable = new Map([...records].filter(([, r]) => r.skipped === undefined));
-  const analysis = buildAnalysis({
+  return texts;
+}
+
+/** Parses files with the grammars they need; what cannot be read gets no record. */
+async function parseFiles(
+  files: readonly ListedFile[],
+  contents: ReadonlyMap<string, Buffer>,
+  parser: Promise<SymbolParser> | undefined,
+): Promise<Map<string, FileRecord>> {
+  const ready = parser ? await parser : undefined;
+  const fresh = new Map<string, FileRecord>();
+  for (const f of files) {
+    const content = contents.get(f.blob);
+    if (content === undefined || fresh.has(f.blob)) continue;
+    fresh.set(f.blob, recordFor(f.path, content, ready));
+  }
+  return fresh;
+}
+
+/** Starts loading the parser and the grammars some files need, so that it overlaps with fetching. */
+function parserFor(files: readonly ListedFile[], options: AnalyzeOptions): Promise<SymbolParser> | undefined {
+  const grammars = [...new Set(files.flatMap((f) => grammarFor(f.path) ?? []))];
+  if (grammars.length === 0) return undefined;
+  return options.parser().then(async (parser) => {
+    await parser.load(grammars);
+    return parser;
+  });
+}
+
+const UNREADABLE = 'unreadable (content not available)';
+
+/**
+ * The analysis of a repository state, as cheaply as the caches allow: this process's
+ * memory, then the shared cache by tree hash; on a miss, the previous analysis of the same
+ * repository patched with the changed files only (their records before and after), else a
+ * build from every file's record (by blob from the shared cache, parsing only what is new).
+ */
+export async function analyzeRepository(source: RepoSource, options: AnalyzeOptions): Promise<AnalyzeResult> {
+  const started = performance.now();
+  const memoOn = options.memo !== false;
+  const lookup = (key: string): Promise<Analysis | null> => options.cache.getAnalysis(key);
+  // The likely state (a clean working tree) is looked up while the source checks for changes.
+  const likely = source.likelyKey?.().then(
+    async (key) => (key === undefined ? undefined : { key, analysis: (memoOn ? memo.get(key)?.analysis : undefined) ?? (await lookup(key)) }),
+    () => undefined,
+  );
+  const identity = await source.identify();
+  const done = (analysis: Analysis, mode: CompleteRepoContext['cache']['analysis'], parsed: number, reused: number, route: AnalyzeResult['route']): AnalyzeResult => ({
+    analysis,
+    identity,
+    stats: { analysis: mode, filesParsed: parsed, filesReused: reused, ms: Math.round((performance.now() - started) * 10) / 10 },
+    route,
+  });
+  const remembered = memoOn ? memo.get(identity.key)?.analysis : undefined;
+  if (remembered && remembered.repo === identity.repo) return done(remembered, 'hit', 0, 0, { via: 'memory' });
+  const guessed = await likely?.catch(() => undefined);
+  const cached = guessed?.key === identity.key ? guessed.analysis : await lookup(identity.key);
+  if (cached && cached.repo === identity.repo) {
+    if (memoOn) remember(cached);
+    return done(cached, 'hit', 0, 0, { via: 'shared cache' });
+  }
+
+  const listing = await source.list();
+  const sorted = sortFiles(listing, options.maxFileBytes);
+  const previousKey = await options.cache.getPointer<{ key: string }>(latestPointer(listing.repo));
+  const previous = previousKey && previousKey.key !== listing.key ? await previousOf(previousKey.key, listing.repo, options) : undefined;
+  const changed = previous ? changedFiles(previous.analysis, listing.files) : undefined;
+  const attempt = previous && changed ? await patchPrevious(source, listing, sorted, previous, changed, options) : undefined;
+  const patched = attempt && 'built' in attempt ? attempt : undefined;
+  const result = patched ?? (await buildFromRecords(source, listing, sorted, options));
+  const { built, parsed, reused } = result;
+  const why = attempt && 'why' in attempt ? attempt.why : previous && !changed ? 'files were added, removed or renamed' : undefined;
+
+  await options.cache.putAnalysis(built.analysis, built.state);
+  await options.cache.putPointer(latestPointer(listing.repo), { key: listing.key, at: Date.now(), version: ANALYSIS_VERSION });
+  if (memoOn) remember(built.analysis, built.state);
+  options.log?.debug({ key: listing.key, parsed, reused, files: listing.files.length, patched: patched !== undefined, why }, 'repository analysed');
+  return done(built.analysis, reused > 0 ? 'incremental' : 'cold', parsed, reused, patched ? { via: 'patched' } : { via: 'built', ...(why ? { why } : {}) });
+}
+
+/** The previous analysis of a repository with its patch state, from this process or the shared cache. */
+async function previousOf(key: string, repo: string, options: AnalyzeOptions): Promise<{ analysis: Analysis; state: PatchState } | undefined> {
+  const known = options.memo === false ? undefined : memo.get(key);
+  const [analysis, state] = await Promise.all([known?.analysis ?? options.cache.getAnalysis(key), known?.state ?? options.cache.getPatchState(key)]);
+  return analysis && state && analysis.repo === repo ? { analysis, state } : undefined;
+}
+
+interface Outcome {
+  built: Built;
+  parsed: number;
+  reused: number;
+}
+
+/**
+ * Patches the previous analysis when only file contents changed: reads the changed files'
+ * records (before and after; parsing what is new) and those of the files to rewire, nothing
+ * else. Undefined when the change is not one a patch can express.
+ */
+async function patchPrevious(
+  source: RepoSource,
+  listing: Listing,
+  sorted: Sorted,
+  previous: { analysis: Analysis; state: PatchState },
+  changed: readonly number[],
+  options: AnalyzeOptions,
+): Promise<Outcome | { why: string }> {
+  const prevFiles = previous.analysis.files;
+  const changedCode = changed.filter((i) => sorted.codeAt.has(i)).map((i) => listing.files[i] as ListedFile);
+  const parser = parserFor(changedCode, options);
+  // Loading grammars may fail like parsing does; the failure then surfaces where the parser is used.
+  parser?.catch(() => {});
+  const before = changed.flatMap((i) => (prevFiles[i]?.symbols !== undefined ? [prevFiles[i]?.blob as string] : []));
+  const known = await options.cache.getRecords([...changedCode.map((f) => f.blob), ...before]);
+  const toParse = changedCode.filter((f) => !known.has(f.blob));
+  const factChanged = changed.some((i) => sorted.factAt.has(i));
+  const contents = await source.read([...toParse, ...(factChanged ? sorted.factFiles : [])]);
+  const fresh = await parseFiles(toParse, contents, toParse.length ? parser : undefined);
+  const saving = options.cache.putRecords(fresh);
+  saving.catch(() => {});
+  const changes = new Map<number, FileChange>();
+  for (const i of changed) {
+    const f = listing.files[i] as ListedFile;
+    const record = sorted.codeAt.has(i) ? (known.get(f.blob) ?? fresh.get(f.blob)) : undefined;
+    const oldBlob = prevFiles[i]?.symbols !== undefined ? prevFiles[i]?.blob : undefined;
+    changes.set(i, {
+      before: oldBlob === undefined ? undefined : known.get(oldBlob),
+      after: record && record.skipped === undefined ? record : undefined,
+      skipped: !sorted.codeAt.has(i) ? undefined : record ? record.skipped : UNREADABLE,
+    });
+  }
+  let facts;
+  if (factChanged) {
+    const texts = factTexts(sorted.factFiles, contents);
+    facts = readFacts(listing.files.map((f) => f.path), (path) => texts.get(path));
+  }
+  const input = {
     key: listing.key,
     repo: listing.repo,
     commit: listing.commit,
     tree: listing.tree,
     files: listing.files,
-    records: usable,
-    unanalysed: unanalysed.sort((a, b) => a.path.localeCompare(b.path)),
+    previous,
+    unanalysed: sorted.unanalysed,
+    changes,
+    facts,
+  };
+  const plan = planPatch(input);
+  if ('reason' in plan) {
+    await saving;
+    return { why: plan.reason };
+  }
+  const rows = await options.cache.getRecords(plan.reread.map((i) => listing.files[i]?.blob as string));
+  if (rows.size < new Set(plan.reread.map((i) => listing.files[i]?.blob)).size) {
+    await saving;
+    return { why: 'the records of files to rewire are not in the shared cache' };
+  }
+  const built = patchAnalysis(input, plan, (blob) => rows.get(blob));
+  if (built.missing.length) withCentralNames(built.analysis, await options.cache.getRecords(built.missing.map((i) => listing.files[i]?.blob as string)));
+  await saving;
+  for (const [blob, record] of fresh) if (record.skipped === undefined) rememberRecord(blob, record);
+  return { built, parsed: fresh.size, reused: sorted.code.length - toParse.length };
+}
+
+/** Builds the analysis from every code file's record: by blob from the shared cache, parsing the rest. */
+async function buildFromRecords(source: RepoSource, listing: Listing, sorted: Sorted, options: AnalyzeOptions): Promise<Outcome> {
+  const known = await options.cache.getRecords([...new Set(sorted.code.map((f) => f.blob))]);
+  const toParse = sorted.code.filter((f) => !known.has(f.blob));
+  const parser = parserFor(toParse, options);
+  parser?.catch(() => {});
+  const contents = await source.read([...toParse, ...sorted.factFiles]);
+  const fresh = await parseFiles(toParse, contents, parser);
+  const saving = options.cache.putRecords(fresh);
+  saving.catch(() => {});
+  const records = new Map<string, FileRecord>();
+  const skipped = new Map<string, string>();
+  for (const f of sorted.code) {
+    const record = known.get(f.blob) ?? fresh.get(f.blob);
+    if (!record) skipped.set(f.path, UNREADABLE);
+    else if (record.skipped !== undefined) skipped.set(f.path, record.skipped);
+    else records.set(f.blob, record);
+  }
+  const texts = factTexts(sorted.factFiles, contents);
+  const built = buildAnalysis({
+    key: listing.key,
+    repo: listing.repo,
+    commit: listing.commit,
+    tree: listing.tree,
+    files: listing.files,
+    records,
+    unanalysed: sorted.unanalysed,
+    skipped,
     read: (path) => texts.get(path),
-    previous: previous && previousInputs ? { analysis: previous, inputs: previousInputs } : undefined,
   });
-  const inputs: GraphInputs = Object.fromEntries(usable);
-  await Promise.all([saving, options.cache.putAnalysis(analysis), options.cache.putInputs(analysis.key, inputs)]);
-  if (memoOn) lastInputs = { key: analysis.key, inputs };
-  for (const [blob, record] of usable) rememberRecord(blob, record);
-  await options.cache.putPointer(latestPointer(listing.repo), { key: listing.key, at: Date.now(), version: ANALYSIS_VERSION });
-  if (options.memo !== false) remember(analysis);
-  options.log?.debug({ key: listing.key, parsed: fresh.size, reused, files: listing.files.length }, 'repository analysed');
-  return done(analysis, reused > 0 ? 'incremental' : 'cold', fresh.size, reused);
+  await saving;
+  for (const [blob, record] of records) rememberRecord(blob, record);
+  return { built, parsed: fresh.size, reused: sorted.code.filter((f) => known.has(f.blob)).length };
 }
 
 /** Texts of some files of an analysed repository (binary and unreadable ones are absent). */

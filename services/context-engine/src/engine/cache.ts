@@ -1,42 +1,40 @@
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
 import { Kvm, type KV } from '@nats-io/kv';
-import { Objm, type ObjectStore } from '@nats-io/obj';
+import { Objm, type ObjectStore, setSha256Backend } from '@nats-io/obj';
 import type { Bus } from '@patchbay/bus';
 import { buckets } from '@patchbay/contracts';
-import { ANALYSIS_VERSION, type Analysis, type GraphInputs } from '../domain/analysis.js';
+import { ANALYSIS_VERSION, type Analysis, type PatchState } from '../domain/analysis.js';
 import type { FileRecord } from '../domain/records.js';
+import { decodeAnalysis, decodePatchState, encodeAnalysis, encodePatchState } from './codec.js';
+
+// The object store checks every object it returns against its SHA-256; Node's native hash
+// does that several times faster than the pure-JavaScript default (process-wide, so set once,
+// before any object store is used).
+setSha256Backend('native');
 
 /** Bumped when the parser's output changes, so old per-file records are not used. */
 export const RECORD_VERSION = 1;
 
 /**
  * Where analyses live between requests. Per-file records are keyed by blob hash, whole
- * analyses by tree hash (or dirty-tree key); pointers are small named values (the latest
- * analysis of a repository, the dirty-file index of a working tree).
+ * analyses by tree hash (or dirty-tree key), each with the patch state a change needs;
+ * pointers are small named values (the latest analysis of a repository, the dirty-file
+ * index of a working tree).
  */
 export interface ContextCache {
   getRecords(blobs: readonly string[]): Promise<Map<string, FileRecord>>;
   putRecords(records: ReadonlyMap<string, FileRecord>): Promise<void>;
+  /** An analysis in its compact form: the name table is decoded on first use. */
   getAnalysis(key: string): Promise<Analysis | null>;
-  putAnalysis(analysis: Analysis): Promise<void>;
-  /** The references and imports an analysis was built from, for rebuilding it after a change. */
-  getInputs(key: string): Promise<GraphInputs | null>;
-  putInputs(key: string, inputs: GraphInputs): Promise<void>;
+  /** What patching that analysis after a change needs (fetched only then). */
+  getPatchState(key: string): Promise<PatchState | null>;
+  putAnalysis(analysis: Analysis, state: PatchState): Promise<void>;
   getPointer<T>(name: string): Promise<T | null>;
   putPointer(name: string, value: unknown): Promise<void>;
 }
 
 /** Larger chunks than the 128 KiB default: fewer messages to fetch (the server's max payload is 1 MiB by default). */
 const CHUNK = { max_chunk_size: 896 * 1024 };
-
-const zip = promisify(gzip);
-const unzip = promisify(gunzip);
-
-/** Analyses are large and repetitive JSON: compressed, they cross the network several times faster. */
-const pack = async (value: unknown) => zip(Buffer.from(JSON.stringify(value)), { level: 1 });
-const unpack = async <T>(data: Uint8Array) => JSON.parse((await unzip(data)).toString('utf8')) as T;
 
 /** KV values must stay under the server's max payload (1 MB by default). */
 const MAX_KV_VALUE = 900_000;
@@ -53,10 +51,19 @@ async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>)
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
 }
 
+/** A stored object this version cannot read is as good as none. */
+function readable<T>(decode: (data: Uint8Array) => T | null, data: Uint8Array): T | null {
+  try {
+    return decode(data);
+  } catch {
+    return null;
+  }
+}
+
 const recordKey = (blob: string) => `r.${RECORD_VERSION}.${blob}`;
 const pointerKey = (name: string) => `p.${createHash('sha256').update(name).digest('hex').slice(0, 40)}`;
-const analysisName = (key: string) => `analysis/${ANALYSIS_VERSION}/${key}.json.gz`;
-const inputsName = (key: string) => `inputs/${ANALYSIS_VERSION}/${key}.json.gz`;
+const analysisName = (key: string) => `analysis/${ANALYSIS_VERSION}/${key}`;
+const patchName = (key: string) => `patch/${ANALYSIS_VERSION}/${key}`;
 
 /** The cache every context-engine worker shares: a JetStream KV bucket and an object store. */
 export async function openContextCache(bus: Bus): Promise<ContextCache> {
@@ -81,19 +88,17 @@ export async function openContextCache(bus: Bus): Promise<ContextCache> {
     },
     async getAnalysis(key) {
       const data = await store.getBlob(analysisName(key)).catch(() => null);
-      if (data === null) return null;
-      const analysis = await unpack<Analysis>(data);
-      return analysis.version === ANALYSIS_VERSION ? analysis : null;
+      return data === null ? null : readable(decodeAnalysis, data);
     },
-    async putAnalysis(analysis) {
-      await store.putBlob({ name: analysisName(analysis.key), options: CHUNK }, await pack(analysis));
+    async getPatchState(key) {
+      const data = await store.getBlob(patchName(key)).catch(() => null);
+      return data === null ? null : readable(decodePatchState, data);
     },
-    async getInputs(key) {
-      const data = await store.getBlob(inputsName(key)).catch(() => null);
-      return data === null ? null : unpack<GraphInputs>(data);
-    },
-    async putInputs(key, inputs) {
-      await store.putBlob({ name: inputsName(key), options: CHUNK }, await pack(inputs));
+    async putAnalysis(analysis, state) {
+      await Promise.all([
+        store.putBlob({ name: patchName(analysis.key), options: CHUNK }, encodePatchState(state)),
+        store.putBlob({ name: analysisName(analysis.key), options: CHUNK }, encodeAnalysis(analysis)),
+      ]);
     },
     async getPointer<T>(name: string) {
       const entry = await kv.get(pointerKey(name)).catch(() => null);
@@ -106,11 +111,11 @@ export async function openContextCache(bus: Bus): Promise<ContextCache> {
   };
 }
 
-/** A cache in this process only, for the CLI when no NATS server answers. */
+/** A cache in this process only, for the CLI when no NATS server answers: stored in the same compact form. */
 export function memoryContextCache(): ContextCache {
   const records = new Map<string, FileRecord>();
-  const analyses = new Map<string, string>();
-  const inputs = new Map<string, string>();
+  const analyses = new Map<string, Buffer>();
+  const states = new Map<string, Buffer>();
   const pointers = new Map<string, string>();
   return {
     getRecords: async (blobs) => new Map(blobs.flatMap((b) => (records.has(b) ? [[b, records.get(b) as FileRecord]] : []))),
@@ -118,15 +123,17 @@ export function memoryContextCache(): ContextCache {
       for (const [b, r] of rs) records.set(b, r);
     },
     getAnalysis: async (key) => {
-      const text = analyses.get(key);
-      return text === undefined ? null : (JSON.parse(text) as Analysis);
+      const data = analyses.get(key);
+      return data === undefined ? null : decodeAnalysis(data);
     },
-    putAnalysis: async (a) => void analyses.set(a.key, JSON.stringify(a)),
-    getInputs: async (key) => {
-      const text = inputs.get(key);
-      return text === undefined ? null : (JSON.parse(text) as GraphInputs);
+    getPatchState: async (key) => {
+      const data = states.get(key);
+      return data === undefined ? null : decodePatchState(data);
     },
-    putInputs: async (key, value) => void inputs.set(key, JSON.stringify(value)),
+    putAnalysis: async (analysis, state) => {
+      analyses.set(analysis.key, encodeAnalysis(analysis));
+      states.set(analysis.key, encodePatchState(state));
+    },
     getPointer: async <T>(name: string) => {
       const text = pointers.get(name);
       return text === undefined ? null : (JSON.parse(text) as T);

@@ -4,7 +4,7 @@ import { assembleContext, relevantCandidates } from '../domain/assemble.js';
 import { blobLookup, factEntries, fromBoard } from '../domain/board-facts.js';
 import type { Analysis, SlimRecord } from '../domain/analysis.js';
 import { type Ranking, rankFiles } from '../domain/ranking.js';
-import { renderRepoMap } from '../domain/repo-map.js';
+import { repoMapRenderer } from '../domain/repo-map.js';
 import { type AnalyzeOptions, analyzeRepository, readTexts, recordsFor } from './analyze.js';
 import type { RepoSource } from './source.js';
 
@@ -56,17 +56,15 @@ export async function contextForTask(
   return { context, toWrite };
 }
 
-const FETCH_BATCH = 64;
-
 /** Renders the map, fetching the symbols of the best-ranked files batch by batch until the budget is spent. */
 async function repoMap(analysis: Analysis, ranking: Ranking, budget: number, cache: AnalyzeOptions['cache']) {
-  const withSymbols = ranking.files.filter((f) => (analysis.files[f.index]?.symbols ?? 0) > 0);
-  const records = new Map<string, SlimRecord>();
-  for (let fetched = 0; ; ) {
-    const batch = withSymbols.slice(fetched, fetched + FETCH_BATCH).map((f) => analysis.files[f.index]?.blob ?? '');
-    fetched += batch.length;
-    for (const [blob, record] of await recordsFor(cache, batch)) records.set(blob, record);
-    const rendered = renderRepoMap(analysis, ranking, budget, (blob) => records.get(blob));
-    if (rendered.complete || fetched >= withSymbols.length) return rendered;
+  const renderer = repoMapRenderer(analysis, ranking, budget);
+  const records = new Map<string, Pick<SlimRecord, 'defs'>>();
+  for (;;) {
+    const wanted = renderer.next((blob) => records.get(blob));
+    if (wanted.length === 0) return renderer.result();
+    const fetched = await recordsFor(cache, wanted);
+    // A record the cache does not have leaves its file out of the map, as one that does not fit.
+    for (const blob of wanted) records.set(blob, fetched.get(blob) ?? { defs: [] });
   }
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { lstat, open, readlink } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFile, lstat, mkdir, open, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
 import { execa } from 'execa';
 import { type GitWorkspace, catBlobs, git } from '@patchbay/workspace';
@@ -31,6 +31,8 @@ export interface Listing extends Identity {
 export interface RepoSource {
   /** Cheap: what state this is, for a cache lookup. */
   identify(): Promise<Identity>;
+  /** Cheaper still, when identifying takes a while: the key of the state it most likely is (a clean working tree), to look up meanwhile; undefined when there is no good guess. */
+  likelyKey?(): Promise<string | undefined>;
   /** Every file of that state (done only when the cache has no analysis of it). */
   list(): Promise<Listing>;
   /** Contents by blob hash; what cannot be read is absent. */
@@ -75,10 +77,14 @@ export function commitSource(workspace: GitWorkspace, url: string, commit: strin
   let identity: Promise<Identity> | undefined;
   const identify = () =>
     (identity ??= (async () => {
-      mirror = await workspace.mirror(url);
+      const where = await workspace.mirror(url);
+      mirror = where;
+      const treeOf = () => git(where, ['rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
       // A commit the mirror does not have yet: resolving it fetches.
-      if (!(await git(mirror, ['cat-file', '-e', `${commit}^{commit}`]).then(() => true, () => false))) await workspace.resolveCommit(url, commit);
-      const tree = await git(mirror, ['rev-parse', `${commit}^{tree}`]);
+      const tree = await treeOf().catch(async () => {
+        await workspace.resolveCommit(url, commit);
+        return treeOf();
+      });
       return { repo: url, commit, tree, key: tree, dirty: 0 };
     })());
   return {
@@ -116,6 +122,13 @@ export interface WorkingTreeOptions {
   now?: () => number;
   loadIndex(): Promise<DirtyIndex | null>;
   saveIndex(index: DirtyIndex): Promise<void>;
+  /**
+   * A directory of the engine's own: it keeps a copy of the repository's git index there,
+   * with git's untracked cache and fresh stat data, so that checking the working tree for
+   * changes does not read every directory. Without it, `git status` reads the repository's
+   * own index and writes nothing.
+   */
+  stateDir?: string | undefined;
 }
 
 async function readRegular(path: string, maxBytes: number): Promise<Buffer> {
@@ -128,6 +141,31 @@ async function readRegular(path: string, maxBytes: number): Promise<Buffer> {
   } finally {
     await handle.close();
   }
+}
+
+/** Working trees this process last found with uncommitted changes: no point guessing they are clean. */
+const lastSeenDirty = new Map<string, boolean>();
+
+/**
+ * The engine's copy of a repository's git index, refreshed whenever the repository's own
+ * index changes (git replaces that file on every write, so its size, time and inode tell).
+ */
+async function ownIndex(stateDir: string, root: string, gitIndex: string): Promise<string> {
+  const info = await stat(gitIndex);
+  const stamp = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+  const copy = join(stateDir, `${createHash('sha256').update(`${root}\0${gitIndex}`).digest('hex').slice(0, 24)}.index`);
+  const known = await readFile(`${copy}.stamp`, 'utf8').catch(() => '');
+  if (known === stamp && (await stat(copy).then(() => true, () => false))) return copy;
+  await mkdir(stateDir, { recursive: true });
+  const staging = `${copy}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await copyFile(gitIndex, staging);
+    await rename(staging, copy);
+  } finally {
+    await rm(staging, { force: true });
+  }
+  await writeFile(`${copy}.stamp`, stamp);
+  return copy;
 }
 
 /**
@@ -146,20 +184,43 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
   const dirtyPaths = new Set<string>();
   const unanalysed: Listing['unanalysed'] = [];
 
+  let heads: Promise<{ head: string; tree: string; index: string }> | undefined;
+  /** HEAD, its tree and where the repository's index is, in one git call. */
+  const revParse = () =>
+    (heads ??= (async () => {
+      const r = await execa('git', ['rev-parse', '--git-path', 'index', 'HEAD', 'HEAD^{tree}'], { cwd: root, env: GIT_ENV, reject: false });
+      const [index = '', head = '', tree = ''] = r.stdout.trim().split('\n');
+      // No commit yet: the empty tree.
+      return r.exitCode === 0 ? { head, tree, index: resolve(root, index) } : { head: '', tree: EMPTY_TREE, index: resolve(root, index) };
+    })());
+  const statusArgs = ['status', '--porcelain=v1', '-z', '--no-renames', '--ignore-submodules=all'];
+  const status = async (): Promise<string> => {
+    const own = options.stateDir ? await ownIndex(options.stateDir, root, (await revParse()).index).catch(() => undefined) : undefined;
+    if (own) {
+      const r = await execa('git', ['-c', 'core.untrackedCache=true', '-c', 'status.showUntrackedFiles=all', ...statusArgs], {
+        cwd: root,
+        // Git may update this copy (stat data, untracked cache): it is ours, never the repository's index.
+        env: { ...GIT_ENV, GIT_OPTIONAL_LOCKS: '1', GIT_INDEX_FILE: own },
+        maxBuffer: 1 << 30,
+        stripFinalNewline: false,
+        reject: false,
+      });
+      if (r.exitCode === 0) return r.stdout;
+    }
+    return gitOut([...statusArgs, '--untracked-files=all']);
+  };
   const identify = () =>
     (identity ??= (async () => {
-      const [heads, statusOut] = await Promise.all([
-        gitOut(['rev-parse', '-q', 'HEAD', 'HEAD^{tree}']).catch(() => ''),
-        gitOut(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all']),
-      ]);
-      const [head = '', tree = EMPTY_TREE] = heads.trim().split('\n');
-      const previous = await options.loadIndex().catch(() => null);
+      const [{ head, tree }, statusOut] = await Promise.all([revParse(), status()]);
+      const items = statusOut.split('\0').filter(Boolean).sort();
+      // The dirty-file index is needed only when something is dirty.
+      const previous = items.length ? await options.loadIndex().catch(() => null) : null;
       const fresh = previous !== null && now() - previous.at < options.ttlMs;
       const trusted = fresh ? previous.files : {};
       const index: DirtyIndex = { at: fresh ? previous.at : now(), files: {} };
       let reread = false;
       const keyParts: string[] = [];
-      for (const item of statusOut.split('\0').filter(Boolean).sort()) {
+      for (const item of items) {
         const x = item[0];
         const y = item[1];
         const path = item.slice(3);
@@ -216,17 +277,20 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
           keyParts.push(`${path}\0unreadable`);
         }
       }
-      if (reread || Object.keys(index.files).length !== Object.keys(previous?.files ?? {}).length) {
+      if (items.length && (reread || Object.keys(index.files).length !== Object.keys(previous?.files ?? {}).length)) {
         if (reread) index.at = now();
         await options.saveIndex(index).catch(() => {});
       }
       const dirty = keyParts.length;
+      lastSeenDirty.set(root, dirty > 0);
       const key = dirty === 0 ? tree : `w${createHash('sha256').update(`${tree}\n${keyParts.join('\n')}`).digest('hex').slice(0, 40)}`;
       return { repo: root, commit: head || '(no commits)', tree, key, dirty };
     })());
 
   return {
     identify,
+    // Clean, unless this process last saw the checkout dirty.
+    likelyKey: async () => (lastSeenDirty.get(root) ? undefined : (await revParse()).tree),
     async list() {
       const id = await identify();
       const entries = id.commit === '(no commits)' ? [] : parseLsTree(await gitOut(['ls-tree', '-r', '-l', '-z', '--full-tree', 'HEAD']));
