@@ -87,6 +87,53 @@ describe('the shared cache', () => {
     }
   });
 
+  it('lets a new worker patch the previous analysis from the shared cache, reading only the changed file', async () => {
+    const repo = await createGitFixture(TS_LAYERED);
+    try {
+      const a = await worker('worker-first');
+      const b = await worker('worker-next');
+      await analyse(a, repo);
+      const path = 'src/repositories/pool.ts';
+      const next = await commitChange(repo, path, `${TS_LAYERED[path]}\nexport function closePoolSoon(): void {}\n`);
+      const [before, after] = await Promise.all([repo.git('rev-parse', `${repo.head}:${path}`), repo.git('rev-parse', `${next}:${path}`)]);
+      const asked = { records: [] as string[], analyses: 0, states: 0 };
+      const counting: ContextCache = {
+        ...b.cache,
+        getRecords: (blobs) => {
+          asked.records.push(...blobs);
+          return b.cache.getRecords(blobs);
+        },
+        getAnalysis: (key) => {
+          asked.analyses += 1;
+          return b.cache.getAnalysis(key);
+        },
+        getPatchState: (key) => {
+          asked.states += 1;
+          return b.cache.getPatchState(key);
+        },
+      };
+      const source = commitSource(b.git, repo.dir, next);
+      const read: string[] = [];
+      const result = await analyzeRepository(
+        { identify: () => source.identify(), list: () => source.list(), read: (files) => (read.push(...files.map((f) => f.path)), source.read(files)) },
+        { cache: counting, parser: loadSymbolParser, maxFileBytes: MAX_FILE_BYTES, memo: false },
+      );
+      expect(result.route).toEqual({ via: 'patched' });
+      expect(result.stats).toMatchObject({ analysis: 'incremental', filesParsed: 1, filesReused: 9 });
+      expect(read).toEqual([path]);
+      expect(asked.records.sort()).toEqual([after, before].sort());
+      // The lookup of this state (a miss), then the previous analysis and its patch state.
+      expect([asked.analyses, asked.states]).toEqual([2, 1]);
+      // A third worker gets the patched analysis by tree hash.
+      const c = await worker('worker-third');
+      const warm = await analyse(c, repo, next);
+      expect(warm.route).toEqual({ via: 'shared cache' });
+      expect(namesOf(warm.analysis)['closePoolSoon']).toEqual([warm.analysis.files.findIndex((f) => f.path === path)]);
+    } finally {
+      await repo.remove();
+    }
+  });
+
   it('trusts a file outside git by size and mtime only for the TTL', async () => {
     const repo = await createGitFixture(TS_LAYERED);
     try {

@@ -55,6 +55,8 @@ export async function contextCommand(flags: ContextFlags): Promise<number> {
         ttlMs: config.context.dirtyTtlMs,
         loadIndex: () => cache.getPointer(indexName),
         saveIndex: (index) => cache.putPointer(indexName, index),
+        // Where the engine keeps its copy of the repository's git index (untracked cache included).
+        stateDir: join(config.workdir, 'context-engine', 'index'),
       });
     } else {
       const git = createGitWorkspace(join(config.workdir, 'cli'));
