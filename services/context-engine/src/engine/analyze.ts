@@ -17,8 +17,9 @@ import {
 import { isFactFile, skipReason } from '../domain/file-kinds.js';
 import { grammarFor, isCode, languageOf } from '../domain/languages.js';
 import type { FileRecord } from '../domain/records.js';
-import { NO_STYLE } from '../domain/records.js';
-import type { SymbolParser } from '../parsing/tree-sitter.js';
+import { parseInParallel } from '../parsing/parallel.js';
+import { decodeText } from '../parsing/record-for.js';
+import { type SymbolParser, loadSymbolParser } from '../parsing/tree-sitter.js';
 import type { ContextCache } from './cache.js';
 import type { Identity, ListedFile, Listing, RepoSource } from './source.js';
 
@@ -29,6 +30,8 @@ export interface AnalyzeOptions {
   log?: Logger;
   /** Keep recent analyses in this process too (default true); the shared cache is always used. */
   memo?: boolean;
+  /** Parsing threads besides this one for large parses (default: one per further core, at most 3; 0: none). */
+  threads?: number | undefined;
 }
 
 export interface AnalyzeResult {
@@ -40,7 +43,12 @@ export interface AnalyzeResult {
    * previous analysis of the repository, or built from every file's record (`why` says why
    * the previous analysis could not be patched, when there was one).
    */
-  route: { via: 'memory' | 'shared cache' | 'patched' | 'built'; why?: string };
+  route: {
+    via: 'memory' | 'shared cache' | 'patched' | 'built';
+    why?: string;
+    /** Parsing threads that parsed files besides this one (large parses only). */
+    threads?: number;
+  };
 }
 
 const MEMO_SIZE = 4;
@@ -79,35 +87,6 @@ export async function recordsFor(cache: ContextCache, blobs: readonly string[]):
   }
   return out;
 }
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Text of a file, or why it is not text. */
-export function decodeText(content: Buffer): { text: string } | { reason: string } {
-  if (content.subarray(0, 8_000).includes(0)) return { reason: 'binary' };
-  try {
-    return { text: utf8.decode(content) };
-  } catch {
-    return { reason: 'binary (not UTF-8 text)' };
-  }
-}
-
-/** A record for a code file: symbols from tree-sitter when there is a grammar, otherwise lines only. */
-function recordFor(path: string, content: Buffer, parser: SymbolParser | undefined): FileRecord {
-  const decoded = decodeText(content);
-  const empty = { lines: 0, commentLines: 0, defs: [], refs: {}, imports: [], style: NO_STYLE, parseErrors: false };
-  if ('reason' in decoded) return { ...empty, skipped: decoded.reason };
-  const text = decoded.text;
-  const lines = text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
-  if (lines > 0 && text.length / lines > 500) return { ...empty, lines, skipped: 'minified or generated (lines average over 500 characters)' };
-  const grammar = grammarFor(path);
-  if (!grammar || !parser) return { ...empty, lines };
-  try {
-    return parser.parse(grammar, text);
-  } catch (err) {
-    return { ...empty, lines, skipped: `could not be parsed (${(err as Error).message})` };
-  }
-}
-
 /** Files of a listing sorted into what the analysis does with them. */
 interface Sorted {
   /** Listed entries and files that are not analysed, known before reading anything. */
@@ -151,20 +130,23 @@ function factTexts(factFiles: readonly ListedFile[], contents: ReadonlyMap<strin
   return texts;
 }
 
-/** Parses files with the grammars they need; what cannot be read gets no record. */
+/**
+ * Parses files with the grammars they need (on parsing threads too when there is much to
+ * parse and the parser is tree-sitter's); what cannot be read gets no record.
+ */
 async function parseFiles(
   files: readonly ListedFile[],
   contents: ReadonlyMap<string, Buffer>,
   parser: Promise<SymbolParser> | undefined,
-): Promise<Map<string, FileRecord>> {
+  options: AnalyzeOptions,
+  onRecords?: (records: ReadonlyMap<string, FileRecord>) => void,
+): Promise<{ records: Map<string, FileRecord>; threads: number }> {
   const ready = parser ? await parser : undefined;
-  const fresh = new Map<string, FileRecord>();
-  for (const f of files) {
+  const toParse = files.flatMap((f) => {
     const content = contents.get(f.blob);
-    if (content === undefined || fresh.has(f.blob)) continue;
-    fresh.set(f.blob, recordFor(f.path, content, ready));
-  }
-  return fresh;
+    return content === undefined ? [] : [{ path: f.path, blob: f.blob, content }];
+  });
+  return parseInParallel(toParse, ready, { threads: options.parser === loadSymbolParser ? options.threads : 0, ...(onRecords ? { onRecords } : {}) });
 }
 
 /** Starts loading the parser and the grammars some files need, so that it overlaps with fetching. */
@@ -178,6 +160,8 @@ function parserFor(files: readonly ListedFile[], options: AnalyzeOptions): Promi
 }
 
 const UNREADABLE = 'unreadable (content not available)';
+/** How many records to look up first, to tell a new tree from a known one. */
+const PROBE = 64;
 
 /**
  * The analysis of a repository state, as cheaply as the caches allow: this process's
@@ -210,22 +194,27 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
     return done(cached, 'hit', 0, 0, { via: 'shared cache' });
   }
 
-  const listing = await source.list();
+  // The listing, and meanwhile the previous analysis of the repository.
+  const [listing, previous] = await Promise.all([
+    source.list(),
+    options.cache
+      .getPointer<{ key: string }>(latestPointer(identity.repo))
+      .then((pointer) => (pointer && pointer.key !== identity.key ? previousOf(pointer.key, identity.repo, options) : undefined)),
+  ]);
   const sorted = sortFiles(listing, options.maxFileBytes);
-  const previousKey = await options.cache.getPointer<{ key: string }>(latestPointer(listing.repo));
-  const previous = previousKey && previousKey.key !== listing.key ? await previousOf(previousKey.key, listing.repo, options) : undefined;
   const changed = previous ? changedFiles(previous.analysis, listing.files) : undefined;
   const attempt = previous && changed ? await patchPrevious(source, listing, sorted, previous, changed, options) : undefined;
   const patched = attempt && 'built' in attempt ? attempt : undefined;
   const result = patched ?? (await buildFromRecords(source, listing, sorted, options));
-  const { built, parsed, reused } = result;
+  const { built, parsed, reused, saving, threads } = result;
   const why = attempt && 'why' in attempt ? attempt.why : previous && !changed ? 'files were added, removed or renamed' : undefined;
 
-  await options.cache.putAnalysis(built.analysis, built.state);
+  // The pointer last: whoever follows it finds the analysis stored.
+  await Promise.all([saving, options.cache.putAnalysis(built.analysis, built.state)]);
   await options.cache.putPointer(latestPointer(listing.repo), { key: listing.key, at: Date.now(), version: ANALYSIS_VERSION });
   if (memoOn) remember(built.analysis, built.state);
   options.log?.debug({ key: listing.key, parsed, reused, files: listing.files.length, patched: patched !== undefined, why }, 'repository analysed');
-  return done(built.analysis, reused > 0 ? 'incremental' : 'cold', parsed, reused, patched ? { via: 'patched' } : { via: 'built', ...(why ? { why } : {}) });
+  return done(built.analysis, reused > 0 ? 'incremental' : 'cold', parsed, reused, patched ? { via: 'patched' } : { via: 'built', ...(why ? { why } : {}), ...(threads ? { threads } : {}) });
 }
 
 /** The previous analysis of a repository with its patch state, from this process or the shared cache. */
@@ -239,6 +228,9 @@ interface Outcome {
   built: Built;
   parsed: number;
   reused: number;
+  /** Storing the new records. */
+  saving: Promise<void>;
+  threads?: number;
 }
 
 /**
@@ -260,11 +252,14 @@ async function patchPrevious(
   // Loading grammars may fail like parsing does; the failure then surfaces where the parser is used.
   parser?.catch(() => {});
   const before = changed.flatMap((i) => (prevFiles[i]?.symbols !== undefined ? [prevFiles[i]?.blob as string] : []));
-  const known = await options.cache.getRecords([...changedCode.map((f) => f.blob), ...before]);
-  const toParse = changedCode.filter((f) => !known.has(f.blob));
   const factChanged = changed.some((i) => sorted.factAt.has(i));
-  const contents = await source.read([...toParse, ...(factChanged ? sorted.factFiles : [])]);
-  const fresh = await parseFiles(toParse, contents, toParse.length ? parser : undefined);
+  // The changed files are read while their records are looked up: a new blob seldom has one.
+  const [known, contents] = await Promise.all([
+    options.cache.getRecords([...changedCode.map((f) => f.blob), ...before]),
+    source.read([...changedCode, ...(factChanged ? sorted.factFiles : [])]),
+  ]);
+  const toParse = changedCode.filter((f) => !known.has(f.blob));
+  const { records: fresh } = await parseFiles(toParse, contents, toParse.length ? parser : undefined, options);
   const saving = options.cache.putRecords(fresh);
   saving.catch(() => {});
   const changes = new Map<number, FileChange>();
@@ -306,20 +301,37 @@ async function patchPrevious(
   }
   const built = patchAnalysis(input, plan, (blob) => rows.get(blob));
   if (built.missing.length) withCentralNames(built.analysis, await options.cache.getRecords(built.missing.map((i) => listing.files[i]?.blob as string)));
-  await saving;
   for (const [blob, record] of fresh) if (record.skipped === undefined) rememberRecord(blob, record);
-  return { built, parsed: fresh.size, reused: sorted.code.length - toParse.length };
+  return { built, parsed: fresh.size, reused: sorted.code.length - toParse.length, saving };
 }
 
 /** Builds the analysis from every code file's record: by blob from the shared cache, parsing the rest. */
 async function buildFromRecords(source: RepoSource, listing: Listing, sorted: Sorted, options: AnalyzeOptions): Promise<Outcome> {
-  const known = await options.cache.getRecords([...new Set(sorted.code.map((f) => f.blob))]);
+  const blobs = [...new Set(sorted.code.map((f) => f.blob))];
+  // A sample first: when the shared cache knows (almost) none of these files, looking each up
+  // costs more than parsing the few it might know, so everything is read and parsed.
+  const sampled = new Set(blobs.filter((_, i) => i % Math.ceil(blobs.length / PROBE) === 0));
+  const probed = await options.cache.getRecords([...sampled]);
+  const isNew = blobs.length > PROBE && probed.size * 16 < sampled.size;
+  const early = isNew ? parserFor(sorted.code, options) : undefined;
+  early?.catch(() => {});
+  const [rest, readEarly] = await Promise.all([
+    isNew ? new Map<string, FileRecord>() : options.cache.getRecords(blobs.filter((b) => !sampled.has(b))),
+    isNew ? source.read([...sorted.code, ...sorted.factFiles]) : undefined,
+  ]);
+  const known = new Map([...probed, ...rest]);
   const toParse = sorted.code.filter((f) => !known.has(f.blob));
-  const parser = parserFor(toParse, options);
+  const parser = early ?? parserFor(toParse, options);
   parser?.catch(() => {});
-  const contents = await source.read([...toParse, ...sorted.factFiles]);
-  const fresh = await parseFiles(toParse, contents, parser);
-  const saving = options.cache.putRecords(fresh);
+  const contents = readEarly ?? (await source.read([...toParse, ...sorted.factFiles]));
+  // Records are stored batch by batch while parsing goes on.
+  const stored: Array<Promise<void>> = [];
+  const { records: fresh, threads } = await parseFiles(toParse, contents, parser, options, (records) => {
+    const put = options.cache.putRecords(records);
+    put.catch(() => {});
+    stored.push(put);
+  });
+  const saving = Promise.all(stored).then(() => {});
   saving.catch(() => {});
   const records = new Map<string, FileRecord>();
   const skipped = new Map<string, string>();
@@ -341,9 +353,8 @@ async function buildFromRecords(source: RepoSource, listing: Listing, sorted: So
     skipped,
     read: (path) => texts.get(path),
   });
-  await saving;
   for (const [blob, record] of records) rememberRecord(blob, record);
-  return { built, parsed: fresh.size, reused: sorted.code.filter((f) => known.has(f.blob)).length };
+  return { built, parsed: fresh.size, reused: sorted.code.filter((f) => known.has(f.blob)).length, saving, threads };
 }
 
 /** Texts of some files of an analysed repository (binary and unreadable ones are absent). */

@@ -1,0 +1,118 @@
+import { availableParallelism } from 'node:os';
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import type { FileRecord } from '../domain/records.js';
+import type { Batch, BatchResult } from './parse-worker.js';
+import { recordFor } from './record-for.js';
+import type { SymbolParser } from './tree-sitter.js';
+
+/** Below this much to parse, starting a thread (and loading its grammars, about 0.1 s) costs more than it saves. */
+const PARALLEL_MIN_BYTES = 512 * 1024;
+const BATCH_BYTES = 128 * 1024;
+const BATCH_FILES = 64;
+
+export interface ToParse {
+  path: string;
+  blob: string;
+  content: Buffer;
+}
+
+function batchesOf(files: readonly ToParse[]): ToParse[][] {
+  const batches: ToParse[][] = [];
+  let current: ToParse[] = [];
+  let bytes = 0;
+  for (const f of files) {
+    current.push(f);
+    bytes += f.content.length;
+    if (bytes >= BATCH_BYTES || current.length >= BATCH_FILES) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}
+
+/** One parsing thread, answering batches in order. */
+function parsingThread() {
+  const worker = new Worker(new URL('./parse-worker.js', import.meta.url));
+  const pending = new Map<number, { resolve: (records: Array<[string, FileRecord]>) => void; reject: (err: Error) => void }>();
+  let next = 0;
+  const failAll = (err: Error) => {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  worker.on('message', (result: BatchResult) => {
+    const p = pending.get(result.id);
+    pending.delete(result.id);
+    if ('error' in result) p?.reject(new Error(result.error));
+    else p?.resolve(result.records);
+  });
+  worker.on('error', failAll);
+  worker.on('exit', () => failAll(new Error('parsing thread exited')));
+  return {
+    parse(files: readonly ToParse[]): Promise<Array<[string, FileRecord]>> {
+      const id = next++;
+      const batch: Batch = { id, files: files.map((f) => ({ blob: f.blob, path: f.path, bytes: f.content })) };
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage(batch);
+      });
+    },
+    stop: () => worker.terminate(),
+  };
+}
+
+/**
+ * Records of many files: parsed on this thread and, when there is enough to parse, on
+ * parsing threads too (one per further core), taking batches from one queue. `onRecords`
+ * gets each batch's records as they come (to store them while parsing goes on). A batch a
+ * thread fails on is parsed here.
+ */
+export async function parseInParallel(
+  files: readonly ToParse[],
+  parser: SymbolParser | undefined,
+  options: { threads?: number | undefined; onRecords?: (records: ReadonlyMap<string, FileRecord>) => void } = {},
+): Promise<{ records: Map<string, FileRecord>; threads: number }> {
+  const unique = [...new Map(files.map((f) => [f.blob, f])).values()];
+  const bytes = unique.reduce((n, f) => n + f.content.length, 0);
+  const threads = parser && bytes >= PARALLEL_MIN_BYTES ? Math.max(0, Math.min(options.threads ?? availableParallelism() - 1, 3)) : 0;
+  const queue = batchesOf(unique);
+  const out = new Map<string, FileRecord>();
+  const done = (records: Iterable<[string, FileRecord]>) => {
+    const batch = new Map(records);
+    for (const [blob, record] of batch) out.set(blob, record);
+    options.onRecords?.(batch);
+  };
+  const here = (batch: readonly ToParse[]) => done(batch.map((f): [string, FileRecord] => [f.blob, recordFor(f.path, f.content, parser)]));
+  const workers = Array.from({ length: threads }, parsingThread);
+  let used = 0;
+  try {
+    await Promise.all([
+      (async () => {
+        while (queue.length) {
+          here(queue.shift() as ToParse[]);
+          // Let the threads' answers and the stores in flight through.
+          if (threads) await yieldToEvents();
+        }
+      })(),
+      ...workers.map(async (w) => {
+        let parsed = false;
+        // From the other end of the queue: the threads and this one never wait for each other.
+        for (let batch = queue.pop(); batch; batch = queue.pop()) {
+          try {
+            done(await w.parse(batch));
+            parsed = true;
+          } catch {
+            here(batch);
+          }
+        }
+        if (parsed) used += 1;
+      }),
+    ]);
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+  return { records: out, threads: used };
+}
