@@ -47,6 +47,7 @@ export function plainState(state: PatchState): Record<string, unknown> {
     ...state,
     positions: [...state.positions],
     refs: { names: [...state.refs.names], offsets: [...state.refs.offsets], files: [...state.refs.files] },
+    probes: { names: [...state.probes.names], offsets: [...state.probes.offsets], files: [...state.probes.files] },
     lines: [...state.lines],
     commentLines: [...state.commentLines],
   };

@@ -37,6 +37,7 @@ const BASE: Record<string, string> = {
     '',
   ].join('\n'),
   'src/services/users.ts': [
+    "import '../lib/setup.js';",
     "import { slugify } from '../lib/strings.js';",
     "import { logger } from '@/lib/logger.js';",
     '',
@@ -49,6 +50,9 @@ const BASE: Record<string, string> = {
   'src/services/orders.ts': [
     "import { capitalize, slugify } from '../lib/strings.js';",
     "import { Logger } from '../lib/logger.js';",
+    "import { clamp } from '../lib/numbers.js';",
+    "import { nightly } from '../jobs';",
+    "import settings from '../lib/config';",
     '',
     'export function orderTitle(title: string): string {',
     '  new Logger().log(title);',
@@ -76,6 +80,16 @@ const BASE: Record<string, string> = {
   'scripts/report.py': ['from scripts import helpers', '', 'def build_report(rows):', '    return [helpers.clean_row(r) for r in rows]', ''].join('\n'),
   'scripts/helpers.py': ['def clean_row(row):', '    return row.strip()', ''].join('\n'),
   'public/app.min.js': `var a=${'1+'.repeat(3_000)}1;\n`,
+  // One import, two candidates: the .ts wins while it exists.
+  'src/lib/config.ts': 'export default { level: 1 };\n',
+  'src/lib/config.js': 'export default { level: 2 };\n',
+  // Case variants of one name, the first defined in a file that goes away.
+  'src/a/helpers.ts': 'export function Helper(): number {\n  return 1;\n}\n',
+  'src/z/helpers.ts': 'export function helper(): number {\n  return 2;\n}\n\nexport function Helper(): number {\n  return 3;\n}\n',
+  'go.mod': 'module example.com/mixed\n\ngo 1.22\n',
+  'cmd/app/main.go': ['package main', '', 'import "example.com/mixed/internal/calc"', '', 'func main() {', '\tcalc.Add(1, 2)', '}', ''].join('\n'),
+  'internal/calc/add.go': ['package calc', '', '// Add adds.', 'func Add(a, b int) int {', '\treturn a + b', '}', ''].join('\n'),
+  'internal/calc/sub.go': ['package calc', '', 'func Sub(a, b int) int {', '\treturn a - b', '}', ''].join('\n'),
 };
 
 type Step = { name: string; files: Record<string, string | null>; via: 'patched' | 'built' };
@@ -102,9 +116,21 @@ const STEPS: Step[] = [
   { name: 'a manifest, aliases unchanged', files: { 'package.json': json({ name: 'mixed', type: 'module', scripts: { test: 'vitest run --reporter=dot' }, devDependencies: { vitest: '^4.0.0' } }) }, via: 'patched' },
   { name: 'Python', files: { 'scripts/helpers.py': ['def clean_row(row):', '    return row.strip()', '', 'def CleanAll(rows):', '    return [clean_row(r) for r in rows]', ''].join('\n') }, via: 'patched' },
   { name: 'several files at once', files: { 'src/services/users.ts': BASE['src/services/users.ts'] ?? '', 'src/services/orders.ts': `${BASE['src/services/orders.ts']}\nexport const userSlugCount = 0;\n` }, via: 'patched' },
+  { name: 'a side-effect import starts resolving (only where imports look can tell)', files: { 'src/lib/setup.ts': "console.log('setup');\n" }, via: 'patched' },
+  { name: 'the first definer of a name with case variants removed', files: { 'src/a/helpers.ts': null }, via: 'patched' },
+  { name: 'a file added that an import was waiting for', files: { 'src/lib/numbers.ts': 'export function clamp(n: number): number {\n  return Math.max(0, n);\n}\n' }, via: 'patched' },
+  { name: 'a directory import starts resolving (index file added)', files: { 'src/jobs/index.ts': 'export const nightly = true;\n' }, via: 'patched' },
+  { name: 'a file others import removed', files: { 'src/lib/logger.ts': null }, via: 'patched' },
+  { name: 'a test removed', files: { 'test/services/users.test.ts': null }, via: 'patched' },
+  { name: 'a file renamed', files: { 'src/routes/users.ts': null, 'src/routes/people.ts': `${BASE['src/routes/users.ts']}// renamed\n` }, via: 'patched' },
+  { name: 'a Python package gets its __init__', files: { 'scripts/__init__.py': '' }, via: 'patched' },
+  { name: 'a Go file added to an imported package', files: { 'internal/calc/mul.go': ['package calc', '', 'func Mul(a, b int) int {', '\treturn a * b', '}', ''].join('\n') }, via: 'patched' },
+  { name: 'a Go file removed from it', files: { 'internal/calc/sub.go': null }, via: 'patched' },
+  { name: 'an import resolves to another candidate when the first is removed', files: { 'src/lib/config.ts': null }, via: 'patched' },
+  { name: 'a side-effect import stops resolving', files: { 'src/lib/setup.ts': null }, via: 'patched' },
+  { name: 'files added, changed and removed at once', files: { 'src/lib/extra.ts': 'export const extra = slugify;\n', 'src/lib/numbers.ts': null, 'README.md': '# Mixed\n' }, via: 'patched' },
+  { name: 'a new top-level Python package (imports are read differently)', files: { 'tools/run.py': 'import scripts\n' }, via: 'built' },
   { name: 'import aliases changed (tsconfig paths)', files: { 'tsconfig.json': json({ compilerOptions: { strict: true, baseUrl: '.', paths: { '~/*': ['src/*'] } } }) }, via: 'built' },
-  { name: 'a file added', files: { 'src/lib/numbers.ts': 'export function clamp(n: number): number {\n  return Math.max(0, n);\n}\n' }, via: 'built' },
-  { name: 'a file removed', files: { 'test/services/users.test.ts': null }, via: 'built' },
 ];
 
 let repo: GitFixture;

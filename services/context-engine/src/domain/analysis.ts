@@ -1,7 +1,7 @@
 import type { Architecture, Conventions, QualityMetrics, CompleteRepoContext, TeamContext, ToolInfo } from '@patchbay/contracts';
 import { detectArchitecture } from './architecture.js';
 import { type ConventionCounts, countConventions, describeConventions, emptyConventionCounts, measureQuality, pythonPackages } from './conventions.js';
-import { type ImportContext, importAliases, resolveImport } from './imports.js';
+import { type ImportContext, importAliases, importProbe, probesOf, resolveImport } from './imports.js';
 import { isCode, isNoise, isTestFile, languageOf } from './languages.js';
 import { type NameTable, buildNameTable, isLinkingName, patchNameTable, postingsOf } from './names.js';
 import { type ProjectFacts, projectFacts } from './project-facts.js';
@@ -82,7 +82,7 @@ export interface Analysis extends Facts {
   links: Int32Array;
 }
 
-/** Name → the files mentioning it, for the names that can link files. */
+/** Key → files, ascending: names and the files mentioning them, or import probes and the files importing there. */
 export interface RefIndex {
   names: readonly string[];
   offsets: Int32Array;
@@ -96,7 +96,10 @@ export interface RefIndex {
 export interface PatchState {
   /** Per posting of the name table: where the name is first defined in that file's definitions. */
   positions: Int32Array;
+  /** Name → the files whose references mention it (for the names that can link files). */
   refs: RefIndex;
+  /** Where imports look (see importProbe) → the files importing there. */
+  probes: RefIndex;
   /** Per file: lines and comment lines of parsed code files, -1 for the others. */
   lines: Int32Array;
   commentLines: Int32Array;
@@ -254,42 +257,47 @@ function emitRow(from: number, row: ReturnType<typeof outgoing>, edges: number[]
 /** Names of one record's refs that the reference index keeps (those that could ever link). */
 const indexedRefs = (record: Pick<FileRecord, 'refs'>) => Object.keys(record.refs).filter(isLinkingName);
 
-function buildRefIndex(code: Iterable<{ index: number; record: Pick<FileRecord, 'refs'> }>): RefIndex {
-  const lists = new Map<string, number[]>();
-  for (const { index, record } of code) {
-    for (const name of indexedRefs(record)) {
-      const list = lists.get(name);
-      if (list) list.push(index);
-      else lists.set(name, [index]);
-    }
-  }
-  return refIndexOf([...lists.keys()].sort(), lists);
+/** Where one file's imports look. */
+function probesOfFile(file: AnalysedFile, record: Pick<FileRecord, 'imports'>, facts: Pick<Facts, 'aliases' | 'goModules'>): string[] {
+  return [...new Set(record.imports.flatMap((spec) => importProbe(file.path, spec, file.language, facts) ?? []))];
 }
 
-function refIndexOf(names: readonly string[], lists: ReadonlyMap<string, readonly number[]>): RefIndex {
+/** An index of keys → files, from each file's keys (files in ascending order). */
+function buildIndex(entries: Iterable<{ index: number; keys: readonly string[] }>): RefIndex {
+  const lists = new Map<string, number[]>();
+  for (const { index, keys } of entries) {
+    for (const key of keys) {
+      const list = lists.get(key);
+      if (list) list.push(index);
+      else lists.set(key, [index]);
+    }
+  }
+  const names = [...lists.keys()].sort();
   const offsets = new Int32Array(names.length + 1);
   let total = 0;
   names.forEach((name, i) => {
-    total += (lists.get(name) as readonly number[]).length;
+    total += (lists.get(name) as number[]).length;
     offsets[i + 1] = total;
   });
   const files = new Int32Array(total);
-  names.forEach((name, i) => files.set(lists.get(name) as readonly number[], offsets[i] as number));
+  names.forEach((name, i) => files.set(lists.get(name) as number[], offsets[i] as number));
   return { names, offsets, files };
 }
 
-/** The reference index with some files' references replaced (`changed`: file → its new record, if any). */
-function patchRefIndex(previous: RefIndex, changed: ReadonlyMap<number, Pick<FileRecord, 'refs'> | undefined>, n: number): RefIndex {
+/**
+ * The index with some files' keys replaced (`changed`: file → its keys now; none when it
+ * has none) and, when files moved, every file index mapped first (-1: removed).
+ */
+function patchIndex(previous: RefIndex, changed: ReadonlyMap<number, readonly string[]>, n: number, map?: Int32Array): RefIndex {
   const mask = new Uint8Array(n);
   for (const file of changed.keys()) mask[file] = 1;
   const add = new Map<string, number[]>();
   let added = 0;
-  for (const [file, record] of [...changed].sort((a, b) => a[0] - b[0])) {
-    if (!record) continue;
-    for (const name of indexedRefs(record)) {
-      const list = add.get(name);
+  for (const [file, keys] of [...changed].sort((a, b) => a[0] - b[0])) {
+    for (const key of keys) {
+      const list = add.get(key);
       if (list) list.push(file);
-      else add.set(name, [file]);
+      else add.set(key, [file]);
       added += 1;
     }
   }
@@ -298,14 +306,14 @@ function patchRefIndex(previous: RefIndex, changed: ReadonlyMap<number, Pick<Fil
   const offsets: number[] = [0];
   const files = new Int32Array(previous.files.length + added);
   let out = 0;
-  // Both name lists are sorted: merge them, and each name's postings with the added files.
+  // Both key lists are sorted: merge them, and each key's files with the added ones.
   const emit = (name: string, at: number, extra: readonly number[] | undefined) => {
     const start = out;
     let a = 0;
     if (at >= 0) {
       for (let p = previous.offsets[at] as number; p < (previous.offsets[at + 1] as number); p++) {
-        const file = previous.files[p] as number;
-        if (mask[file]) continue;
+        const file = map ? (map[previous.files[p] as number] as number) : (previous.files[p] as number);
+        if (file < 0 || mask[file]) continue;
         while (extra && a < extra.length && (extra[a] as number) < file) files[out++] = extra[a++] as number;
         files[out++] = file;
       }
@@ -329,12 +337,6 @@ function patchRefIndex(previous: RefIndex, changed: ReadonlyMap<number, Pick<Fil
     }
   }
   return { names, offsets: Int32Array.from(offsets), files: files.slice(0, out) };
-}
-
-/** Files of the reference index that mention a name. */
-function referencing(index: RefIndex, lookup: Map<string, number>, name: string): Int32Array | undefined {
-  const i = lookup.get(name);
-  return i === undefined ? undefined : index.files.subarray(index.offsets[i] as number, index.offsets[i + 1] as number);
 }
 
 function utilityCandidates(index: number, f: AnalysedFile, record: Pick<FileRecord, 'defs'>): Array<[number, string, string]> {
@@ -438,7 +440,8 @@ export function buildAnalysis(input: AnalysisInput): Built {
   const index = new Map(paths.map((p, i) => [p, i]));
   const state: PatchState = {
     positions,
-    refs: buildRefIndex(code),
+    refs: buildIndex(code.map(({ index: i, record }) => ({ index: i, keys: indexedRefs(record) }))),
+    probes: buildIndex(code.map(({ index: i, file, record }) => ({ index: i, keys: probesOfFile(file, record, facts) }))),
     lines,
     commentLines,
     conventions: counts,
@@ -489,11 +492,25 @@ function assemble(
   };
 }
 
-/** A changed code file: its usable record before and after the change (absent when it had or has none), and why it has none now. */
+/** A changed or added code file: its usable record before and after (absent when it had or has none), and why it has none now. */
 export interface FileChange {
   before?: FileRecord | undefined;
   after?: FileRecord | undefined;
   skipped?: string | undefined;
+}
+
+/** How the file list changed since the previous analysis. */
+export interface FileDiff {
+  /** Each previous file's index now (-1: removed). */
+  map: Int32Array;
+  /** Each file's previous index (-1: added). */
+  back: Int32Array;
+  /** Files (indices now) whose content changed, or that were added. */
+  changed: number[];
+  /** Previous indices of the files removed. */
+  removed: number[];
+  /** Whether files were added or removed (their indices moved). */
+  moved: boolean;
 }
 
 export interface PatchInput extends StateIdentity {
@@ -501,29 +518,52 @@ export interface PatchInput extends StateIdentity {
   previous: { analysis: Analysis; state: PatchState };
   /** Listed entries and files that are not analysed, known before reading them. */
   unanalysed: ReadonlyArray<{ path: string; reason: string }>;
-  /** Every file whose content changed (by index), with the records of the code files among them. */
+  diff: FileDiff;
+  /** Every changed or added file (by index now), with the records of the code files among them. */
   changes: ReadonlyMap<number, FileChange>;
-  /** The fact files' view again when one of them changed; otherwise the previous analysis's holds. */
+  /** The records of the removed files that were parsed, by previous index. */
+  removed: ReadonlyMap<number, FileRecord>;
+  /** The fact files' view again when one of them changed or files were added or removed; otherwise the previous analysis's holds. */
   facts?: Facts | undefined;
 }
 
-/** Which files' content changed since the previous analysis, or undefined when the paths differ (files added, removed or renamed). */
-export function changedFiles(previous: Analysis, files: ReadonlyArray<{ path: string; blob: string }>): number[] | undefined {
-  if (previous.files.length !== files.length) return undefined;
-  const changed: number[] = [];
-  for (let i = 0; i < files.length; i++) {
-    const before = previous.files[i] as AnalysedFile;
-    const now = files[i] as { path: string; blob: string };
-    if (before.path !== now.path) return undefined;
-    if (before.blob !== now.blob) changed.push(i);
+/**
+ * How the files changed since the previous analysis: which were added, removed or have new
+ * content. Undefined when the files the two share are not in the same order (listings that
+ * sort differently).
+ */
+export function diffFiles(previous: Analysis, files: ReadonlyArray<{ path: string; blob: string }>): FileDiff | undefined {
+  const at = new Map(files.map((f, i) => [f.path, i]));
+  const map = new Int32Array(previous.files.length);
+  const back = new Int32Array(files.length).fill(-1);
+  const removed: number[] = [];
+  let last = -1;
+  for (let i = 0; i < previous.files.length; i++) {
+    const to = at.get((previous.files[i] as AnalysedFile).path);
+    if (to === undefined) {
+      map[i] = -1;
+      removed.push(i);
+      continue;
+    }
+    if (to <= last) return undefined;
+    last = to;
+    map[i] = to;
+    back[to] = i;
   }
-  return changed;
+  const changed: number[] = [];
+  for (let j = 0; j < files.length; j++) {
+    const i = back[j] as number;
+    if (i < 0 || previous.files[i]?.blob !== files[j]?.blob) changed.push(j);
+  }
+  return { map, back, changed, removed, moved: removed.length > 0 || files.length !== previous.files.length - removed.length };
 }
 
-/** Symbols of a file after the change: from its new record when it changed, else as before. */
-function symbolsAfter(input: Pick<PatchInput, 'changes' | 'previous'>, i: number): number | undefined {
-  const change = input.changes.get(i);
-  return change ? change.after?.defs.length : input.previous.analysis.files[i]?.symbols;
+/** Symbols of a file now: from its new record when it changed or was added, else as before. */
+function symbolsAfter(input: Pick<PatchInput, 'changes' | 'previous' | 'diff'>, j: number): number | undefined {
+  const change = input.changes.get(j);
+  if (change) return change.after?.defs.length;
+  const i = input.diff.back[j] as number;
+  return i < 0 ? undefined : input.previous.analysis.files[i]?.symbols;
 }
 
 export type PatchPlan = { rows: number[]; reread: number[] } | { reason: string };
@@ -540,76 +580,131 @@ function renamedNames(before: readonly SymbolDef[], after: readonly SymbolDef[])
   return out;
 }
 
-/**
- * Whether the previous analysis can be patched, and how: the rows of the graph to compute
- * again (changed files, and files using a name they started or stopped defining) and the
- * unchanged files among them whose records must be read again.
- */
-export function planPatch(input: Omit<PatchInput, 'unanalysed'>): PatchPlan {
-  const { analysis: prev, state } = input.previous;
-  if (input.changes.size > MAX_PATCHED) return { reason: `${input.changes.size} files changed` };
-  if (input.facts && (!sameJson(input.facts.aliases, prev.aliases) || !sameJson(input.facts.goModules, prev.goModules))) return { reason: 'import aliases or Go modules changed' };
-  const refLookup = new Map(state.refs.names.map((n, i) => [n, i]));
-  const rows = new Set<number>();
-  const files = analysedFiles(input.files, (i) => symbolsAfter(input, i));
-  for (const [i, change] of input.changes) {
-    const before = prev.files[i] as AnalysedFile;
-    if (parsed(before) && !change.before) return { reason: `the previous record of ${before.path} is not available` };
-    if (parsed(before) !== (change.after !== undefined) && before.language === 'Go') return { reason: `a Go file (${before.path}) gained or lost its record` };
-    if (change.before || change.after) rows.add(i);
-    for (const name of renamedNames(change.before?.defs ?? [], change.after?.defs ?? [])) {
-      for (const f of referencing(state.refs, refLookup, name) ?? []) if (parsed(files[f] as AnalysedFile)) rows.add(f);
-      if (rows.size > MAX_REWIRED) return { reason: `more than ${MAX_REWIRED} files to rewire` };
-    }
+/** Files (indices now) of a previous index's entry for a key. */
+function usersOf(index: RefIndex, lookup: Map<string, number>, key: string, map: Int32Array | undefined): number[] {
+  const i = lookup.get(key);
+  if (i === undefined) return [];
+  const out: number[] = [];
+  for (let p = index.offsets[i] as number; p < (index.offsets[i + 1] as number); p++) {
+    const file = map ? (map[index.files[p] as number] as number) : (index.files[p] as number);
+    if (file >= 0) out.push(file);
   }
-  if (!sameJson([...pythonPackages(prev.files.filter(parsed))].sort(), [...pythonPackages(files.filter(parsed))].sort())) return { reason: 'the Python packages changed' };
-  const sorted = [...rows].sort((a, b) => a - b);
-  return { rows: sorted, reread: sorted.filter((i) => !input.changes.has(i)) };
+  return out;
 }
 
 /**
- * The analysis after some files changed, from the previous analysis and its patch state:
- * only the changed files' records (before and after) and those of the files to rewire are
- * read. Equal to `buildAnalysis` over every file.
+ * Whether the previous analysis can be patched, and how: the rows of the graph to compute
+ * again (changed and added files, files using a name they or removed files started or
+ * stopped defining, and files whose imports may now resolve elsewhere) and the unchanged
+ * files among them whose records must be read again.
+ */
+export function planPatch(input: Omit<PatchInput, 'unanalysed'>): PatchPlan {
+  const { analysis: prev, state } = input.previous;
+  const { diff } = input;
+  if (diff.changed.length + diff.removed.length > MAX_PATCHED) return { reason: `${diff.changed.length + diff.removed.length} files changed` };
+  if (input.facts && (!sameJson(input.facts.aliases, prev.aliases) || !sameJson(input.facts.goModules, prev.goModules))) return { reason: 'import aliases or Go modules changed' };
+  if (diff.moved && !input.facts) return { reason: 'files were added or removed but the facts were not read again' };
+  const files = analysedFiles(input.files, (j) => symbolsAfter(input, j));
+  const map = diff.moved ? diff.map : undefined;
+  const refLookup = new Map(state.refs.names.map((n, i) => [n, i]));
+  const probeLookup = new Map(state.probes.names.map((n, i) => [n, i]));
+  const rows = new Set<number>();
+  const rewire = (index: RefIndex, lookup: Map<string, number>, key: string) => {
+    for (const f of usersOf(index, lookup, key, map)) if (parsed(files[f] as AnalysedFile)) rows.add(f);
+  };
+  for (const [j, change] of input.changes) {
+    const i = diff.back[j] as number;
+    const before = i >= 0 ? (prev.files[i] as AnalysedFile) : undefined;
+    const now = files[j] as AnalysedFile;
+    if (before && parsed(before) && !change.before) return { reason: `the previous record of ${before.path} is not available` };
+    if (change.before || change.after) rows.add(j);
+    for (const name of renamedNames(change.before?.defs ?? [], change.after?.defs ?? [])) rewire(state.refs, refLookup, name);
+    // Go imports mean every parsed file of a package: one in or out changes what they resolve to.
+    if (before && now.language === 'Go' && parsed(before) !== parsed(now)) rewire(state.probes, probeLookup, `go:${dirOf(now.path)}`);
+    if (!before) for (const key of probesOf(now.path)) rewire(state.probes, probeLookup, key);
+    if (rows.size > MAX_REWIRED) return { reason: `more than ${MAX_REWIRED} files to rewire` };
+  }
+  for (const i of diff.removed) {
+    const before = prev.files[i] as AnalysedFile;
+    const record = input.removed.get(i);
+    if (parsed(before) && !record) return { reason: `the previous record of ${before.path} is not available` };
+    for (const name of renamedNames(record?.defs ?? [], [])) rewire(state.refs, refLookup, name);
+    for (const key of probesOf(before.path)) rewire(state.probes, probeLookup, key);
+    if (rows.size > MAX_REWIRED) return { reason: `more than ${MAX_REWIRED} files to rewire` };
+  }
+  if (!sameJson([...pythonPackages(prev.files.filter(parsed))].sort(), [...pythonPackages(files.filter(parsed))].sort())) return { reason: 'the Python packages changed' };
+  const sorted = [...rows].sort((a, b) => a - b);
+  return { rows: sorted, reread: sorted.filter((j) => !input.changes.has(j)) };
+}
+
+/** Rows of a grouped-by-source list with file indices mapped; rows touching a removed file dropped. */
+function remapRows(rows: Int32Array, width: number, map: Int32Array): Int32Array {
+  const out: number[] = [];
+  for (let r = 0; r < rows.length; r += width) {
+    const from = map[rows[r] as number] as number;
+    const to = map[rows[r + 1] as number] as number;
+    if (from < 0 || to < 0) continue;
+    out.push(from, to);
+    for (let c = 2; c < width; c++) out.push(rows[r + c] as number);
+  }
+  return Int32Array.from(out);
+}
+
+/**
+ * The analysis after some files changed, were added or removed, from the previous analysis
+ * and its patch state: only the records of those files (before and after) and of the files
+ * to rewire are read. Equal to `buildAnalysis` over every file.
  */
 export function patchAnalysis(input: PatchInput, plan: Extract<PatchPlan, { rows: number[] }>, recordOf: (blob: string) => FileRecord | undefined): Built {
   const { analysis: prev, state: prevState } = input.previous;
+  const { diff } = input;
+  const map = diff.moved ? diff.map : undefined;
+  const at = (i: number) => (map ? (map[i] as number) : i);
   const facts: Facts = input.facts ?? factsOf(prev);
-  const files = analysedFiles(input.files, (i) => symbolsAfter(input, i));
+  const n = input.files.length;
+  const files = analysedFiles(input.files, (j) => symbolsAfter(input, j));
   const codeChanges = [...input.changes].filter(([, c]) => c.before || c.after).sort((a, b) => a[0] - b[0]);
+  const removed = [...input.removed].sort((a, b) => a[0] - b[0]);
   const { table: names, positions } = patchNameTable(
     prev.names,
     prevState.positions,
     codeChanges.map(([index, c]) => ({ index, before: c.before?.defs ?? [], after: c.after?.defs ?? [] })),
+    map ? { map, removed: removed.map(([, r]) => r.defs) } : undefined,
   );
   const graph = graphContext(files, names, facts);
-  const renamed = new Set(codeChanges.flatMap(([, c]) => renamedNames(c.before?.defs ?? [], c.after?.defs ?? [])));
+  const renamed = new Set([
+    ...codeChanges.flatMap(([, c]) => renamedNames(c.before?.defs ?? [], c.after?.defs ?? [])),
+    ...removed.flatMap(([, r]) => renamedNames(r.defs, [])),
+  ]);
   const rows = new Set(plan.rows);
-  const rowRecord = (i: number) => {
-    const change = input.changes.get(i);
-    return change ? change.after : recordOf(files[i]?.blob ?? '');
+  const rowRecord = (j: number) => {
+    const change = input.changes.get(j);
+    return change ? change.after : recordOf(files[j]?.blob ?? '');
   };
 
-  // Rows kept from the previous graph, rows computed again, in `from` order.
+  // Rows kept from the previous graph (in today's indices), rows computed again, in `from` order.
+  const prevEdges = map ? remapRows(prev.edges, 3, map) : prev.edges;
+  const prevLinks = map ? remapRows(prev.links, 2, map) : prev.links;
   const edges: number[] = [];
   const links: number[] = [];
   let e = 0;
   let l = 0;
   const delta = new Map<string, number>();
   const recount = new Map<string, number>();
-  for (const [i, c] of codeChanges) {
-    // A changed file's previous uses of names nobody renamed no longer count.
-    if (!c.before) continue;
-    for (const name of outgoing(graph, i, c.before.refs, []).used) if (!renamed.has(name)) delta.set(name, (delta.get(name) ?? 0) - 1);
-  }
-  for (let from = 0; from < files.length; from++) {
+  // Uses of names nobody renamed change only in the changed, added and removed files: the old ones no longer count.
+  const forget = (from: number, refs: Readonly<Record<string, number>>) => {
+    for (const name of outgoing(graph, from, refs, []).used) if (!renamed.has(name)) delta.set(name, (delta.get(name) ?? 0) - 1);
+  };
+  for (const [j, c] of codeChanges) if (c.before) forget(j, c.before.refs);
+  for (const [, r] of removed) forget(-1, r.refs);
+  for (let from = 0; from < n; from++) {
     const inRows = rows.has(from);
-    while (e < prev.edges.length && (prev.edges[e] as number) === from) {
-      if (!inRows) edges.push(from, prev.edges[e + 1] as number, prev.edges[e + 2] as number);
+    while (e < prevEdges.length && (prevEdges[e] as number) === from) {
+      if (!inRows) edges.push(from, prevEdges[e + 1] as number, prevEdges[e + 2] as number);
       e += 3;
     }
-    while (l < prev.links.length && (prev.links[l] as number) === from) {
-      if (!inRows) links.push(from, prev.links[l + 1] as number);
+    while (l < prevLinks.length && (prevLinks[l] as number) === from) {
+      if (!inRows) links.push(from, prevLinks[l + 1] as number);
       l += 2;
     }
     if (!inRows) continue;
@@ -635,45 +730,56 @@ export function patchAnalysis(input: PatchInput, plan: Extract<PatchPlan, { rows
   const aliasPrefixes = facts.aliases.map(([prefix]) => prefix);
   const pyPackages = pythonPackages(files.filter(parsed));
   const counts = structuredClone(prevState.conventions);
-  const lines = Int32Array.from(prevState.lines);
-  const commentLines = Int32Array.from(prevState.commentLines);
-  const refChanges = new Map<number, FileRecord | undefined>();
-  const changedUtilities = new Set<number>();
-  const utilities: Array<[number, string, string]> = [];
-  for (const [i, c] of codeChanges) {
-    const before = prev.files[i] as AnalysedFile;
-    const after = files[i] as AnalysedFile;
-    if (c.before) countConventions(counts, { ...before, record: c.before }, aliasPrefixes, pyPackages, -1);
-    if (c.after) countConventions(counts, { ...after, record: c.after }, aliasPrefixes, pyPackages);
-    lines[i] = c.after?.lines ?? -1;
-    commentLines[i] = c.after?.commentLines ?? -1;
-    refChanges.set(i, c.after);
-    changedUtilities.add(i);
-    if (c.after) utilities.push(...utilityCandidates(i, after, c.after));
+  const lines = new Int32Array(n).fill(-1);
+  const commentLines = new Int32Array(n).fill(-1);
+  for (let i = 0; i < prevState.lines.length; i++) {
+    const j = at(i);
+    if (j < 0) continue;
+    lines[j] = prevState.lines[i] as number;
+    commentLines[j] = prevState.commentLines[i] as number;
   }
-  const skipped = new Map(prevState.skipped);
-  for (const [i, c] of input.changes) {
-    if (c.skipped !== undefined) skipped.set(i, c.skipped);
-    else skipped.delete(i);
+  const refChanges = new Map<number, string[]>();
+  const probeChanges = new Map<number, string[]>();
+  const utilities: Array<[number, string, string]> = [];
+  for (const [j, c] of codeChanges) {
+    const i = diff.back[j] as number;
+    const now = files[j] as AnalysedFile;
+    if (c.before) countConventions(counts, { ...(prev.files[i] as AnalysedFile), record: c.before }, aliasPrefixes, pyPackages, -1);
+    if (c.after) countConventions(counts, { ...now, record: c.after }, aliasPrefixes, pyPackages);
+    lines[j] = c.after?.lines ?? -1;
+    commentLines[j] = c.after?.commentLines ?? -1;
+    refChanges.set(j, c.after ? indexedRefs(c.after) : []);
+    probeChanges.set(j, c.after ? probesOfFile(now, c.after, facts) : []);
+    if (c.after) utilities.push(...utilityCandidates(j, now, c.after));
+  }
+  for (const [i, r] of removed) countConventions(counts, { ...(prev.files[i] as AnalysedFile), record: r }, aliasPrefixes, pyPackages, -1);
+  const skipped = new Map(prevState.skipped.flatMap(([i, reason]): Array<[number, string]> => (at(i) >= 0 ? [[at(i), reason]] : [])));
+  for (const [j, c] of input.changes) {
+    if (c.skipped !== undefined) skipped.set(j, c.skipped);
+    else skipped.delete(j);
   }
   const state: PatchState = {
     positions,
-    refs: patchRefIndex(prevState.refs, refChanges, files.length),
+    refs: patchIndex(prevState.refs, refChanges, n, map),
+    probes: patchIndex(prevState.probes, probeChanges, n, map),
     lines,
     commentLines,
     conventions: counts,
-    utilities: [...prevState.utilities.filter(([file]) => !changedUtilities.has(file)), ...utilities].sort((a, b) => a[0] - b[0]),
+    utilities: [
+      ...prevState.utilities.flatMap(([i, name, usage]): Array<[number, string, string]> => (at(i) >= 0 && !input.changes.has(at(i)) ? [[at(i), name, usage]] : [])),
+      ...utilities,
+    ].sort((a, b) => a[0] - b[0]),
     skipped: [...skipped].sort((a, b) => a[0] - b[0]),
   };
   const analysis = assemble(input, files, facts, names, Int32Array.from(edges), Int32Array.from(links), state, [
     ...input.unanalysed,
-    ...state.skipped.map(([i, reason]) => ({ path: files[i]?.path ?? '', reason })),
+    ...state.skipped.map(([j, reason]) => ({ path: files[j]?.path ?? '', reason })),
   ]);
-  const previousCentral = new Map(prev.central.map((c) => [c.index, c.defines]));
-  const { central, missing } = centralFiles(analysis, (i) => {
-    const change = input.changes.get(i);
-    const record = change ? change.after : recordOf(files[i]?.blob ?? '');
-    return record ? topLevelNames(record.defs) : previousCentral.get(i);
+  const previousCentral = new Map(prev.central.flatMap((c): Array<[number, string[]]> => (at(c.index) >= 0 ? [[at(c.index), c.defines]] : [])));
+  const { central, missing } = centralFiles(analysis, (j) => {
+    const change = input.changes.get(j);
+    const record = change ? change.after : recordOf(files[j]?.blob ?? '');
+    return record ? topLevelNames(record.defs) : previousCentral.get(j);
   });
   analysis.central = central;
   return { analysis, state, missing };

@@ -34,8 +34,14 @@ function jsCandidates(base: string): string[] {
   return out;
 }
 
-/** The files an import of `spec` in `from` means (empty when external or unknown). */
-export function resolveImport(from: string, spec: string, language: string | undefined, ctx: ImportContext): string[] {
+const pyCandidates = (module: string) => [`${module}.py`, `${module}/__init__.py`, `src/${module}.py`, `src/${module}/__init__.py`];
+
+/**
+ * Where an import of `spec` in `from` looks, before any file is checked: a JS/TS base path
+ * (tried with extensions and index files), a Python module path, or a Go package directory.
+ * Undefined when it looks nowhere in the repository (a package, a stdlib module).
+ */
+export function importProbe(from: string, spec: string, language: string | undefined, ctx: Pick<ImportContext, 'aliases' | 'goModules'>): string | undefined {
   if (language === 'TypeScript' || language === 'JavaScript') {
     let base: string | undefined;
     if (spec.startsWith('.')) base = normalize(`${dirOf(from)}/${spec}`);
@@ -43,9 +49,7 @@ export function resolveImport(from: string, spec: string, language: string | und
       const alias = ctx.aliases.find(([prefix]) => spec === prefix.replace(/\/$/, '') || spec.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
       if (alias) base = normalize(`${alias[1]}/${spec.slice(alias[0].length)}`);
     }
-    if (base === undefined) return [];
-    const hit = jsCandidates(base).find((c) => ctx.has(c));
-    return hit ? [hit] : [];
+    return base === undefined ? undefined : `js:${base}`;
   }
   if (language === 'Python') {
     let module: string | undefined;
@@ -56,17 +60,48 @@ export function resolveImport(from: string, spec: string, language: string | und
       const rest = spec.slice(dots).replace(/\./g, '/');
       module = normalize(rest ? `${dir}/${rest}` : dir);
     } else module = spec.replace(/\./g, '/');
-    if (module === undefined) return [];
-    const hit = [`${module}.py`, `${module}/__init__.py`, `src/${module}.py`, `src/${module}/__init__.py`].find((c) => ctx.has(c));
-    return hit ? [hit] : [];
+    return module === undefined ? undefined : `py:${module}`;
   }
   if (language === 'Go') {
     const mod = ctx.goModules.find((m) => spec === m.module || spec.startsWith(`${m.module}/`));
-    if (!mod) return [];
-    const dir = normalize(`${mod.dir}/${spec.slice(mod.module.length)}`) ?? '';
-    return [...ctx.goFiles(dir)];
+    return mod ? `go:${normalize(`${mod.dir}/${spec.slice(mod.module.length)}`) ?? ''}` : undefined;
   }
-  return [];
+  return undefined;
+}
+
+/** The files an import of `spec` in `from` means (empty when external or unknown). */
+export function resolveImport(from: string, spec: string, language: string | undefined, ctx: ImportContext): string[] {
+  const probe = importProbe(from, spec, language, ctx);
+  if (probe === undefined) return [];
+  const where = probe.slice(3);
+  if (probe.startsWith('go:')) return [...ctx.goFiles(where)];
+  const hit = (probe.startsWith('js:') ? jsCandidates(where) : pyCandidates(where)).find((c) => ctx.has(c));
+  return hit ? [hit] : [];
+}
+
+/**
+ * The probes a file at `path` answers (the inverse of the candidates above): when it is added
+ * or removed, the imports looking there may resolve differently.
+ */
+export function probesOf(path: string): string[] {
+  const out = new Set<string>([`js:${path}`]);
+  for (const ext of JS_EXTENSIONS) {
+    if (!path.endsWith(ext)) continue;
+    const stripped = path.slice(0, -ext.length);
+    for (const base of [stripped, `${stripped}.js`, `${stripped}.jsx`, `${stripped}.mjs`, `${stripped}.cjs`]) out.add(`js:${base}`);
+    if (stripped.endsWith('/index')) out.add(`js:${stripped.slice(0, -'/index'.length)}`);
+  }
+  for (const tail of ['/src/index.ts', '/src/index.js']) if (path.endsWith(tail)) out.add(`js:${path.slice(0, -tail.length)}`);
+  if (path.endsWith('.py')) {
+    const module = path.slice(0, -'.py'.length);
+    const modules = module.endsWith('/__init__') ? [module, module.slice(0, -'/__init__'.length)] : [module];
+    for (const m of modules) {
+      out.add(`py:${m}`);
+      if (m.startsWith('src/')) out.add(`py:${m.slice('src/'.length)}`);
+    }
+  }
+  if (path.endsWith('.go')) out.add(`go:${dirOf(path)}`);
+  return [...out];
 }
 
 /** Import aliases: tsconfig `paths` and workspace packages by name. */

@@ -226,18 +226,27 @@ export function buildNameTable(code: Iterable<{ index: number; defs: readonly Pi
   return { table: new NameTable(data), positions };
 }
 
+type Defs = readonly Pick<SymbolDef, 'name' | 'kind' | 'container'>[];
+
 /**
  * The table after some files changed: their old postings removed, their new ones added,
  * every other name's postings (and place) kept. Equal to building it again from every file.
+ * When files were added or removed, `map` takes each previous file index to its new one
+ * (-1: removed, and `removed` has its definitions); it must keep their order.
  */
 export function patchNameTable(
   previous: NameTable,
   previousPositions: Int32Array,
-  changed: ReadonlyArray<{ index: number; before: readonly Pick<SymbolDef, 'name' | 'kind' | 'container'>[]; after: readonly Pick<SymbolDef, 'name' | 'kind' | 'container'>[] }>,
+  changed: ReadonlyArray<{ index: number; before: Defs; after: Defs }>,
+  shifted?: { map: Int32Array; removed: readonly Defs[] },
 ): { table: NameTable; positions: Int32Array } {
-  const prev = previous.data;
+  const raw = previous.data;
+  const prev = shifted ? remapTable(raw, previousPositions, shifted.map) : { ...raw, positions: previousPositions };
+  previousPositions = prev.positions;
   const changedFiles = new Set(changed.map((c) => c.index));
   const touched = new Set<string>();
+  // A removed file may have been a name's first definer: such names find their place again.
+  for (const defs of shifted?.removed ?? []) for (const d of defs) if (d.name.length >= 2) touched.add(d.name);
   const added = new Map<string, Array<[file: number, flags: number, position: number]>>();
   for (const c of [...changed].sort((a, b) => a.index - b.index)) {
     for (const d of c.before) if (d.name.length >= 2) touched.add(d.name);
@@ -324,4 +333,31 @@ export function patchNameTable(
     put(name, e.files, e.flags, e.positions);
   }
   return { table: new NameTable({ names, offsets, files, flags, usedBy: new Int32Array(size) }), positions };
+}
+
+/** A table's postings with file indices mapped (-1: dropped), names left without postings dropped. */
+function remapTable(data: NameTableData, positions: Int32Array, map: Int32Array): NameTableData & { positions: Int32Array } {
+  const names: string[] = [];
+  const offsets: number[] = [0];
+  const files = new Int32Array(data.files.length);
+  const flags = new Uint8Array(data.files.length);
+  const pos = new Int32Array(data.files.length);
+  const usedBy: number[] = [];
+  let out = 0;
+  for (let i = 0; i < data.names.length; i++) {
+    const start = out;
+    for (let p = data.offsets[i] as number; p < (data.offsets[i + 1] as number); p++) {
+      const to = map[data.files[p] as number] as number;
+      if (to < 0) continue;
+      files[out] = to;
+      flags[out] = data.flags[p] as number;
+      pos[out] = positions[p] as number;
+      out += 1;
+    }
+    if (out === start) continue;
+    names.push(data.names[i] as string);
+    offsets.push(out);
+    usedBy.push(data.usedBy[i] as number);
+  }
+  return { names, offsets: Int32Array.from(offsets), files: files.slice(0, out), flags: flags.slice(0, out), usedBy: Int32Array.from(usedBy), positions: pos.slice(0, out) };
 }

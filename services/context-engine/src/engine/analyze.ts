@@ -5,10 +5,11 @@ import {
   type Analysis,
   type Built,
   type FileChange,
+  type FileDiff,
   type PatchState,
   type SlimRecord,
   buildAnalysis,
-  changedFiles,
+  diffFiles,
   patchAnalysis,
   planPatch,
   readFacts,
@@ -202,12 +203,12 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
       .then((pointer) => (pointer && pointer.key !== identity.key ? previousOf(pointer.key, identity.repo, options) : undefined)),
   ]);
   const sorted = sortFiles(listing, options.maxFileBytes);
-  const changed = previous ? changedFiles(previous.analysis, listing.files) : undefined;
-  const attempt = previous && changed ? await patchPrevious(source, listing, sorted, previous, changed, options) : undefined;
+  const diff = previous ? diffFiles(previous.analysis, listing.files) : undefined;
+  const attempt = previous && diff ? await patchPrevious(source, listing, sorted, previous, diff, options) : undefined;
   const patched = attempt && 'built' in attempt ? attempt : undefined;
   const result = patched ?? (await buildFromRecords(source, listing, sorted, options));
   const { built, parsed, reused, saving, threads } = result;
-  const why = attempt && 'why' in attempt ? attempt.why : previous && !changed ? 'files were added, removed or renamed' : undefined;
+  const why = attempt && 'why' in attempt ? attempt.why : previous && !diff ? 'the files are listed in another order' : undefined;
 
   // The pointer last: whoever follows it finds the analysis stored.
   await Promise.all([saving, options.cache.putAnalysis(built.analysis, built.state)]);
@@ -234,47 +235,54 @@ interface Outcome {
 }
 
 /**
- * Patches the previous analysis when only file contents changed: reads the changed files'
- * records (before and after; parsing what is new) and those of the files to rewire, nothing
- * else. Undefined when the change is not one a patch can express.
+ * Patches the previous analysis: reads the records of the changed, added and removed files
+ * (before and after; parsing what is new) and those of the files to rewire, nothing else.
+ * Says why not when the change is not one a patch can express.
  */
 async function patchPrevious(
   source: RepoSource,
   listing: Listing,
   sorted: Sorted,
   previous: { analysis: Analysis; state: PatchState },
-  changed: readonly number[],
+  diff: FileDiff,
   options: AnalyzeOptions,
 ): Promise<Outcome | { why: string }> {
   const prevFiles = previous.analysis.files;
-  const changedCode = changed.filter((i) => sorted.codeAt.has(i)).map((i) => listing.files[i] as ListedFile);
+  const changedCode = diff.changed.filter((j) => sorted.codeAt.has(j)).map((j) => listing.files[j] as ListedFile);
   const parser = parserFor(changedCode, options);
   // Loading grammars may fail like parsing does; the failure then surfaces where the parser is used.
   parser?.catch(() => {});
-  const before = changed.flatMap((i) => (prevFiles[i]?.symbols !== undefined ? [prevFiles[i]?.blob as string] : []));
-  const factChanged = changed.some((i) => sorted.factAt.has(i));
+  const parsedBefore = (i: number) => (i >= 0 && prevFiles[i]?.symbols !== undefined ? [prevFiles[i]?.blob as string] : []);
+  const before = [...diff.changed.flatMap((j) => parsedBefore(diff.back[j] as number)), ...diff.removed.flatMap(parsedBefore)];
+  // Facts depend on the paths and the fact files: read again when either changed.
+  const readFactsAgain = diff.moved || diff.changed.some((j) => sorted.factAt.has(j));
   // The changed files are read while their records are looked up: a new blob seldom has one.
   const [known, contents] = await Promise.all([
     options.cache.getRecords([...changedCode.map((f) => f.blob), ...before]),
-    source.read([...changedCode, ...(factChanged ? sorted.factFiles : [])]),
+    source.read([...changedCode, ...(readFactsAgain ? sorted.factFiles : [])]),
   ]);
   const toParse = changedCode.filter((f) => !known.has(f.blob));
   const { records: fresh } = await parseFiles(toParse, contents, toParse.length ? parser : undefined, options);
   const saving = options.cache.putRecords(fresh);
   saving.catch(() => {});
   const changes = new Map<number, FileChange>();
-  for (const i of changed) {
-    const f = listing.files[i] as ListedFile;
-    const record = sorted.codeAt.has(i) ? (known.get(f.blob) ?? fresh.get(f.blob)) : undefined;
-    const oldBlob = prevFiles[i]?.symbols !== undefined ? prevFiles[i]?.blob : undefined;
-    changes.set(i, {
+  for (const j of diff.changed) {
+    const f = listing.files[j] as ListedFile;
+    const record = sorted.codeAt.has(j) ? (known.get(f.blob) ?? fresh.get(f.blob)) : undefined;
+    const oldBlob = parsedBefore(diff.back[j] as number)[0];
+    changes.set(j, {
       before: oldBlob === undefined ? undefined : known.get(oldBlob),
       after: record && record.skipped === undefined ? record : undefined,
-      skipped: !sorted.codeAt.has(i) ? undefined : record ? record.skipped : UNREADABLE,
+      skipped: !sorted.codeAt.has(j) ? undefined : record ? record.skipped : UNREADABLE,
     });
   }
+  const removed = new Map<number, FileRecord>();
+  for (const i of diff.removed) {
+    const record = known.get(parsedBefore(i)[0] ?? '');
+    if (record) removed.set(i, record);
+  }
   let facts;
-  if (factChanged) {
+  if (readFactsAgain) {
     const texts = factTexts(sorted.factFiles, contents);
     facts = readFacts(listing.files.map((f) => f.path), (path) => texts.get(path));
   }
@@ -286,7 +294,9 @@ async function patchPrevious(
     files: listing.files,
     previous,
     unanalysed: sorted.unanalysed,
+    diff,
     changes,
+    removed,
     facts,
   };
   const plan = planPatch(input);
@@ -294,13 +304,13 @@ async function patchPrevious(
     await saving;
     return { why: plan.reason };
   }
-  const rows = await options.cache.getRecords(plan.reread.map((i) => listing.files[i]?.blob as string));
-  if (rows.size < new Set(plan.reread.map((i) => listing.files[i]?.blob)).size) {
+  const rows = await options.cache.getRecords(plan.reread.map((j) => listing.files[j]?.blob as string));
+  if (rows.size < new Set(plan.reread.map((j) => listing.files[j]?.blob)).size) {
     await saving;
     return { why: 'the records of files to rewire are not in the shared cache' };
   }
   const built = patchAnalysis(input, plan, (blob) => rows.get(blob));
-  if (built.missing.length) withCentralNames(built.analysis, await options.cache.getRecords(built.missing.map((i) => listing.files[i]?.blob as string)));
+  if (built.missing.length) withCentralNames(built.analysis, await options.cache.getRecords(built.missing.map((j) => listing.files[j]?.blob as string)));
   for (const [blob, record] of fresh) if (record.skipped === undefined) rememberRecord(blob, record);
   return { built, parsed: fresh.size, reused: sorted.code.length - toParse.length, saving };
 }

@@ -125,6 +125,29 @@ function toColumns(rows: Int32Array, width: number, n: number): Int32Array[] {
 /** File indices in half the bytes when there are few enough files. */
 const indices = (column: Int32Array, n: number): [Kind, Value] => (n <= 0xffff ? ['u16', Uint16Array.from(column)] : ['i32', column]);
 
+const WIDE = 0xffff;
+
+/** Non-negative numbers in 16 bits, the few that do not fit (WIDE marks them) listed apart in order. */
+function narrow(column: Int32Array): { low: Uint16Array; wide: Int32Array } {
+  const low = new Uint16Array(column.length);
+  const wide: number[] = [];
+  for (let i = 0; i < column.length; i++) {
+    const v = column[i] as number;
+    if (v >= 0 && v < WIDE) low[i] = v;
+    else {
+      low[i] = WIDE;
+      wide.push(v);
+    }
+  }
+  return { low, wide: Int32Array.from(wide) };
+}
+
+function widen(low: Uint16Array, wide: Int32Array): Int32Array {
+  const out = new Int32Array(low.length);
+  for (let i = 0, w = 0; i < low.length; i++) out[i] = low[i] === WIDE ? (wide[w++] as number) : (low[i] as number);
+  return out;
+}
+
 function fromColumns(counts: Int32Array, columns: ReadonlyArray<ArrayLike<number>>): Int32Array {
   const width = columns.length + 1;
   const m = columns[0]?.length ?? 0;
@@ -164,6 +187,8 @@ export function encodeAnalysis(a: Analysis): Buffer {
   const otherBlobs = files.flatMap((f, i): Array<[number, string]> => (HEX40.test(f.blob) ? [] : [[i, f.blob]]));
   const meta: Meta = { ...rest, languageNames, otherBlobs };
   const [edgeCounts, edgeTo, edgeWeight] = toColumns(edges, 3, n) as [Int32Array, Int32Array, Int32Array];
+  // Weights are thousandths: nearly all fit in 16 bits.
+  const weights = narrow(edgeWeight);
   const [linkCounts, linkTo] = toColumns(links, 2, n) as [Int32Array, Int32Array];
   return pack({
     meta: ['json', meta],
@@ -175,7 +200,8 @@ export function encodeAnalysis(a: Analysis): Buffer {
     symbols: ['i32', symbols],
     edgeCounts: ['i32', edgeCounts],
     edgeTo: indices(edgeTo, n),
-    edgeWeight: ['i32', edgeWeight],
+    edgeWeight: ['u16', weights.low],
+    edgeWideWeight: ['i32', weights.wide],
     linkCounts: ['i32', linkCounts],
     linkTo: indices(linkTo, n),
     names: ['strings', table.names],
@@ -214,7 +240,7 @@ export function decodeAnalysis(data: Uint8Array): Analysis | null {
     flags: section('nameFlags') as Uint8Array,
     usedBy: section('usedBy') as Int32Array,
   }));
-  const edges = fromColumns(section('edgeCounts') as Int32Array, [section('edgeTo') as ArrayLike<number>, section('edgeWeight') as Int32Array]);
+  const edges = fromColumns(section('edgeCounts') as Int32Array, [section('edgeTo') as ArrayLike<number>, widen(section('edgeWeight') as Uint16Array, section('edgeWideWeight') as Int32Array)]);
   const links = fromColumns(section('linkCounts') as Int32Array, [section('linkTo') as ArrayLike<number>]);
   return { ...meta, files, names, edges, links };
 }
@@ -229,6 +255,9 @@ export function encodePatchState(s: PatchState): Buffer {
     refNames: ['strings', s.refs.names],
     refOffsets: ['i32', s.refs.offsets],
     refFiles: ['i32', s.refs.files],
+    probeNames: ['strings', s.probes.names],
+    probeOffsets: ['i32', s.probes.offsets],
+    probeFiles: ['i32', s.probes.files],
     lines: ['i32', s.lines],
     commentLines: ['i32', s.commentLines],
   });
@@ -242,6 +271,7 @@ export function decodePatchState(data: Uint8Array): PatchState | null {
     ...meta,
     positions: section('positions') as Int32Array,
     refs: { names: section('refNames') as string[], offsets: section('refOffsets') as Int32Array, files: section('refFiles') as Int32Array },
+    probes: { names: section('probeNames') as string[], offsets: section('probeOffsets') as Int32Array, files: section('probeFiles') as Int32Array },
     lines: section('lines') as Int32Array,
     commentLines: section('commentLines') as Int32Array,
   };

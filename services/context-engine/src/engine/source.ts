@@ -143,6 +143,16 @@ async function readRegular(path: string, maxBytes: number): Promise<Buffer> {
   }
 }
 
+/** The index of a checkout whose root has a `.git` directory or a `.git` file naming its git directory (a linked worktree). */
+async function indexOfCheckout(root: string): Promise<string | undefined> {
+  const dotGit = join(root, '.git');
+  const info = await stat(dotGit).catch(() => undefined);
+  if (info?.isDirectory()) return join(dotGit, 'index');
+  if (!info?.isFile()) return undefined;
+  const gitdir = /^gitdir:\s*(.+)$/m.exec(await readFile(dotGit, 'utf8').catch(() => ''))?.[1]?.trim();
+  return gitdir ? join(resolve(root, gitdir), 'index') : undefined;
+}
+
 /** Working trees this process last found with uncommitted changes: no point guessing they are clean. */
 const lastSeenDirty = new Map<string, boolean>();
 
@@ -195,7 +205,9 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
     })());
   const statusArgs = ['status', '--porcelain=v1', '-z', '--no-renames', '--ignore-submodules=all'];
   const status = async (): Promise<string> => {
-    const own = options.stateDir ? await ownIndex(options.stateDir, root, (await revParse()).index).catch(() => undefined) : undefined;
+    // The usual layout tells where the index is without waiting for git to say.
+    const gitIndex = (await indexOfCheckout(root)) ?? (await revParse()).index;
+    const own = options.stateDir ? await ownIndex(options.stateDir, root, gitIndex).catch(() => undefined) : undefined;
     if (own) {
       const r = await execa('git', ['-c', 'core.untrackedCache=true', '-c', 'status.showUntrackedFiles=all', ...statusArgs], {
         cwd: root,
