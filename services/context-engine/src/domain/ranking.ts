@@ -87,32 +87,76 @@ export function pageRank(n: number, edges: ArrayLike<number>, personal: Float64A
   return rank;
 }
 
+/** What task words are matched against, per file of an analysis: worked out once, asked by every request. */
+interface FileNames {
+  /** Lower-case paths; undefined for dependencies and build output, which no task names. */
+  lower: Array<string | undefined>;
+  /** Lower-case file name → files carrying it. */
+  byBase: Map<string, number[]>;
+  /** Stem (file name without extensions and test affixes, 4+ characters, not index/main/…) → files. */
+  byStem: Map<string, number[]>;
+  /** Files never ranked: dependencies, build output, secrets. */
+  hidden: Uint8Array;
+}
+
+const fileNames = new WeakMap<readonly unknown[], FileNames>();
+
+function fileNamesOf(files: Analysis['files']): FileNames {
+  const known = fileNames.get(files);
+  if (known) return known;
+  const out: FileNames = { lower: [], byBase: new Map(), byStem: new Map(), hidden: new Uint8Array(files.length) };
+  files.forEach((f, i) => {
+    const noise = isNoise(f.path);
+    if (noise || isSecretFile(f.path)) out.hidden[i] = 1;
+    if (noise) {
+      out.lower.push(undefined);
+      return;
+    }
+    const lower = f.path.toLowerCase();
+    const base = lower.slice(lower.lastIndexOf('/') + 1);
+    const stem = base.replace(/(\.(test|spec))?\.[a-z0-9]+$/, '').replace(/^test_|_test$/, '');
+    out.lower.push(lower);
+    const bases = out.byBase.get(base);
+    if (bases) bases.push(i);
+    else out.byBase.set(base, [i]);
+    if (stem.length >= 4 && !/^(index|main|init|utils?|types?)$/.test(stem)) {
+      const stems = out.byStem.get(stem);
+      if (stems) stems.push(i);
+      else out.byStem.set(stem, [i]);
+    }
+  });
+  fileNames.set(files, out);
+  return out;
+}
+
 /** The files and symbols of the repository that a task's text names. */
 export function namedInTask(analysis: Analysis, taskText: string): { files: number[]; identifiers: string[] } {
   const terms = mentionedTerms(taskText);
   const lowerTerms = new Set(terms);
   const pathLike = (taskText.match(/[\w.-]+(?:\/[\w.-]+)+/g) ?? []).map((p) => p.replace(/^\.\//, '').replace(/[.,:;]+$/, '').toLowerCase());
   const files: number[] = [];
-  const byStem = new Map<string, number[]>();
-  const byBase = new Map<string, number[]>();
+  const names = fileNamesOf(analysis.files);
+  // A file a path names counts through it alone; a file whose name is a task word, through that.
   const viaPath = new Set<string>();
-  analysis.files.forEach((f, i) => {
-    if (isNoise(f.path)) return;
-    const lower = f.path.toLowerCase();
-    const base = lower.slice(lower.lastIndexOf('/') + 1);
-    const stem = base.replace(/(\.(test|spec))?\.[a-z0-9]+$/, '').replace(/^test_|_test$/, '');
-    if (pathLike.some((p) => lower === p || lower.endsWith(`/${p}`))) {
+  const claimed = new Set<number>();
+  if (pathLike.length) {
+    names.lower.forEach((lower, i) => {
+      if (lower === undefined || !pathLike.some((p) => lower === p || lower.endsWith(`/${p}`))) return;
       files.push(i);
-      viaPath.add(base);
-    } else if (lowerTerms.has(base)) byBase.set(base, [...(byBase.get(base) ?? []), i]);
-    else if (stem.length >= 4 && !/^(index|main|init|utils?|types?)$/.test(stem)) byStem.set(stem, [...(byStem.get(stem) ?? []), i]);
-  });
+      claimed.add(i);
+      viaPath.add(lower.slice(lower.lastIndexOf('/') + 1));
+    });
+  }
   // A file name names files only when it is not ambiguous, and not when a path already said which one.
-  for (const [base, hits] of byBase) if (!viaPath.has(base) && hits.length <= 3) files.push(...hits);
+  for (const base of lowerTerms) {
+    const hits = (names.byBase.get(base) ?? []).filter((i) => !claimed.has(i));
+    for (const i of hits) claimed.add(i);
+    if (hits.length && !viaPath.has(base) && hits.length <= 3) files.push(...hits);
+  }
   // A bare word names a file only when few files carry that stem ("median" for median.py and its test).
   for (const t of terms) {
-    const hits = byStem.get(t);
-    if (hits && hits.length <= 3 && !files.some((i) => hits.includes(i))) files.push(...hits);
+    const hits = names.byStem.get(t)?.filter((i) => !claimed.has(i));
+    if (hits?.length && hits.length <= 3 && !files.some((i) => hits.includes(i))) files.push(...hits);
   }
   // A word matches the names equal to it ignoring case: the one defined first stands for them.
   const defined = (lower: string) => {
@@ -177,8 +221,9 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
   }
   const path = (i: number) => analysis.files[i]?.path ?? '';
   const idsIn = (i: number) => named.identifiers.filter((id) => analysis.names.files(id)?.includes(i));
+  const hidden = fileNamesOf(analysis.files).hidden;
   const files: RankedFile[] = analysis.files.flatMap((f, i) => {
-    if (isNoise(f.path) || isSecretFile(f.path)) return [];
+    if (hidden[i]) return [];
     const score = (rank[i] ?? 0) / max;
     let tier: RankedFile['tier'] = 3;
     let reason: string;

@@ -18,7 +18,7 @@ import {
 import { isFactFile, skipReason } from '../domain/file-kinds.js';
 import { grammarFor, isCode, languageOf } from '../domain/languages.js';
 import type { FileRecord } from '../domain/records.js';
-import { parseInParallel } from '../parsing/parallel.js';
+import { type ParsingThreads, parseInParallel, startParsingThreads, threadsFor } from '../parsing/parallel.js';
 import { decodeText } from '../parsing/record-for.js';
 import { type SymbolParser, loadSymbolParser } from '../parsing/tree-sitter.js';
 import type { ContextCache } from './cache.js';
@@ -141,13 +141,14 @@ async function parseFiles(
   parser: Promise<SymbolParser> | undefined,
   options: AnalyzeOptions,
   onRecords?: (records: ReadonlyMap<string, FileRecord>) => void,
+  started?: ParsingThreads,
 ): Promise<{ records: Map<string, FileRecord>; threads: number }> {
   const ready = parser ? await parser : undefined;
   const toParse = files.flatMap((f) => {
     const content = contents.get(f.blob);
     return content === undefined ? [] : [{ path: f.path, blob: f.blob, content }];
   });
-  return parseInParallel(toParse, ready, { threads: options.parser === loadSymbolParser ? options.threads : 0, ...(onRecords ? { onRecords } : {}) });
+  return parseInParallel(toParse, ready, { threads: options.parser === loadSymbolParser ? options.threads : 0, started, ...(onRecords ? { onRecords } : {}) });
 }
 
 /** Starts loading the parser and the grammars some files need, so that it overlaps with fetching. */
@@ -325,10 +326,20 @@ async function buildFromRecords(source: RepoSource, listing: Listing, sorted: So
   const isNew = blobs.length > PROBE && probed.size * 16 < sampled.size;
   const early = isNew ? parserFor(sorted.code, options) : undefined;
   early?.catch(() => {});
+  // Everything is to be parsed: parsing threads start now and load their grammars while the files are read.
+  const grammars = [...new Set(sorted.code.flatMap((f) => grammarFor(f.path) ?? []))];
+  const threads =
+    isNew && options.parser === loadSymbolParser && grammars.length
+      ? startParsingThreads(threadsFor(sorted.code.reduce((n, f) => n + f.size, 0), options.threads), grammars)
+      : undefined;
   const [rest, readEarly] = await Promise.all([
     isNew ? new Map<string, FileRecord>() : options.cache.getRecords(blobs.filter((b) => !sampled.has(b))),
     isNew ? source.read([...sorted.code, ...sorted.factFiles]) : undefined,
-  ]);
+  ]).catch(async (err: unknown) => {
+    // Threads keep a process alive: stop them when the files cannot be had.
+    await Promise.all((threads ?? []).map((t) => t.stop()));
+    throw err;
+  });
   const known = new Map([...probed, ...rest]);
   const toParse = sorted.code.filter((f) => !known.has(f.blob));
   const parser = early ?? parserFor(toParse, options);
@@ -336,11 +347,18 @@ async function buildFromRecords(source: RepoSource, listing: Listing, sorted: So
   const contents = readEarly ?? (await source.read([...toParse, ...sorted.factFiles]));
   // Records are stored batch by batch while parsing goes on.
   const stored: Array<Promise<void>> = [];
-  const { records: fresh, threads } = await parseFiles(toParse, contents, parser, options, (records) => {
-    const put = options.cache.putRecords(records);
-    put.catch(() => {});
-    stored.push(put);
-  });
+  const { records: fresh, threads: used } = await parseFiles(
+    toParse,
+    contents,
+    parser,
+    options,
+    (records) => {
+      const put = options.cache.putRecords(records);
+      put.catch(() => {});
+      stored.push(put);
+    },
+    threads,
+  );
   const saving = Promise.all(stored).then(() => {});
   saving.catch(() => {});
   const records = new Map<string, FileRecord>();
@@ -364,7 +382,7 @@ async function buildFromRecords(source: RepoSource, listing: Listing, sorted: So
     read: (path) => texts.get(path),
   });
   for (const [blob, record] of records) rememberRecord(blob, record);
-  return { built, parsed: fresh.size, reused: sorted.code.filter((f) => known.has(f.blob)).length, saving, threads };
+  return { built, parsed: fresh.size, reused: sorted.code.filter((f) => known.has(f.blob)).length, saving, threads: used };
 }
 
 /** Texts of some files of an analysed repository (binary and unreadable ones are absent). */

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { FileRecord } from '../domain/records.js';
-import type { Batch, BatchResult } from './parse-worker.js';
+import { type Grammar, grammarFor } from '../domain/languages.js';
+import type { Batch, BatchResult, Preload } from './parse-worker.js';
 import { recordFor } from './record-for.js';
 import type { SymbolParser } from './tree-sitter.js';
 
@@ -35,8 +36,9 @@ function batchesOf(files: readonly ToParse[]): ToParse[][] {
 }
 
 /** One parsing thread, answering batches in order. */
-function parsingThread() {
+function parsingThread(grammars: readonly Grammar[]) {
   const worker = new Worker(new URL('./parse-worker.js', import.meta.url));
+  worker.postMessage({ grammars: [...grammars] } satisfies Preload);
   const pending = new Map<number, { resolve: (records: Array<[string, FileRecord]>) => void; reject: (err: Error) => void }>();
   let next = 0;
   const failAll = (err: Error) => {
@@ -64,6 +66,18 @@ function parsingThread() {
   };
 }
 
+export type ParsingThreads = Array<ReturnType<typeof parsingThread>>;
+
+/** Whether parsing this much is worth threads, and how many (one per further core, at most 3). */
+export function threadsFor(bytes: number, wanted?: number): number {
+  return bytes >= PARALLEL_MIN_BYTES ? Math.max(0, Math.min(wanted ?? availableParallelism() - 1, 3)) : 0;
+}
+
+/** Starts parsing threads ahead of the files (they load the grammars meanwhile); hand them to parseInParallel, which stops them. */
+export function startParsingThreads(count: number, grammars: readonly Grammar[]): ParsingThreads {
+  return Array.from({ length: count }, () => parsingThread(grammars));
+}
+
 /**
  * Records of many files: parsed on this thread and, when there is enough to parse, on
  * parsing threads too (one per further core), taking batches from one queue. `onRecords`
@@ -73,11 +87,13 @@ function parsingThread() {
 export async function parseInParallel(
   files: readonly ToParse[],
   parser: SymbolParser | undefined,
-  options: { threads?: number | undefined; onRecords?: (records: ReadonlyMap<string, FileRecord>) => void } = {},
+  options: { threads?: number | undefined; started?: ParsingThreads | undefined; onRecords?: (records: ReadonlyMap<string, FileRecord>) => void } = {},
 ): Promise<{ records: Map<string, FileRecord>; threads: number }> {
   const unique = [...new Map(files.map((f) => [f.blob, f])).values()];
   const bytes = unique.reduce((n, f) => n + f.content.length, 0);
-  const threads = parser && bytes >= PARALLEL_MIN_BYTES ? Math.max(0, Math.min(options.threads ?? availableParallelism() - 1, 3)) : 0;
+  const grammars = [...new Set(unique.flatMap((f) => grammarFor(f.path) ?? []))];
+  const workers = options.started ?? (parser ? startParsingThreads(threadsFor(bytes, options.threads), grammars) : []);
+  const threads = workers.length;
   const queue = batchesOf(unique);
   const out = new Map<string, FileRecord>();
   const done = (records: Iterable<[string, FileRecord]>) => {
@@ -86,7 +102,6 @@ export async function parseInParallel(
     options.onRecords?.(batch);
   };
   const here = (batch: readonly ToParse[]) => done(batch.map((f): [string, FileRecord] => [f.blob, recordFor(f.path, f.content, parser)]));
-  const workers = Array.from({ length: threads }, parsingThread);
   let used = 0;
   try {
     await Promise.all([

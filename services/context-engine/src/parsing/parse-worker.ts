@@ -1,6 +1,6 @@
 /** A parsing thread: receives batches of files, answers with their records (see parallel.ts). */
 import { parentPort } from 'node:worker_threads';
-import { grammarFor } from '../domain/languages.js';
+import { type Grammar, grammarFor } from '../domain/languages.js';
 import type { FileRecord } from '../domain/records.js';
 import { recordFor } from './record-for.js';
 import { loadSymbolParser } from './tree-sitter.js';
@@ -10,12 +10,22 @@ export interface Batch {
   files: Array<{ blob: string; path: string; bytes: Uint8Array }>;
 }
 
+/** Sent first, so that the thread loads its grammars while the files are still being read. */
+export interface Preload {
+  grammars: Grammar[];
+}
+
 export type BatchResult = { id: number; records: Array<[string, FileRecord]> } | { id: number; error: string };
 
 const port = parentPort;
 if (port) {
   const parser = loadSymbolParser();
-  port.on('message', (batch: Batch) => {
+  port.on('message', (message: Batch | Preload) => {
+    if ('grammars' in message) {
+      void parser.then((p) => p.load(message.grammars)).catch(() => {});
+      return;
+    }
+    const batch = message;
     void (async () => {
       try {
         const ready = await parser;
