@@ -166,7 +166,7 @@ export const buckets = {
   lessons: 'patchbay-lessons',
   /** Context engine, per file: symbols and measurements keyed by git blob hash; also repository pointers. */
   contextFiles: 'patchbay-context-files',
-  /** Context engine, per repository state: whole analyses keyed by tree hash (too large for KV values). */
+  /** Context engine, per repository state: whole analyses (compact binary) and the state a change patches them from, keyed by tree hash (too large for KV values). */
   contextAnalyses: 'patchbay-context-analyses',
 } as const;
 
