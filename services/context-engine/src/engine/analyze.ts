@@ -143,7 +143,13 @@ async function parseFiles(
   onRecords?: (records: ReadonlyMap<string, FileRecord>) => void,
   started?: ParsingThreads,
 ): Promise<{ records: Map<string, FileRecord>; threads: number }> {
-  const ready = parser ? await parser : undefined;
+  const ready = parser
+    ? await parser.catch(async (err: unknown) => {
+        // Threads started ahead keep the process alive: stop them when there is no parser.
+        await Promise.all((started ?? []).map((t) => t.stop()));
+        throw err;
+      })
+    : undefined;
   const toParse = files.flatMap((f) => {
     const content = contents.get(f.blob);
     return content === undefined ? [] : [{ path: f.path, blob: f.blob, content }];
