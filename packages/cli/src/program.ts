@@ -1,25 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
+import { SERVICE_NAMES } from '@patchbay/contracts';
 import { isPatchbayError } from '@patchbay/errors';
-import { analyzeCommand } from './commands/analyze.js';
-import { cancelCommand } from './commands/cancel.js';
-import { ciFailureCommand } from './commands/ci-failure.js';
-import { contextCommand } from './commands/context.js';
-import { demoCommand } from './commands/demo.js';
-import { feedbackCommand } from './commands/feedback.js';
-import {
-  boardCommand,
-  changesCommand,
-  deadLettersCommand,
-  debugLogCommand,
-  eventsCommand,
-  reportCommand,
-  routeCommand,
-  statusCommand,
-} from './commands/inspect.js';
-import { runCommand } from './commands/run.js';
-import { serviceCommand, upCommand } from './commands/up.js';
 import { EXIT, UsageError, err } from './output.js';
-import { ALL_SERVICES } from './services.js';
 
 export interface Environment {
   /** PATH, to find a nats-server binary for the demo. */
@@ -32,7 +14,9 @@ function build(env: Environment, done: (code: number) => void): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const finish = (p: Promise<number> | number) => Promise.resolve(p).then(done);
+  // A command's module (and the services, clients and analysers it needs) loads when the command
+  // runs, so `patchbay --help` or `patchbay context` does not load all six services.
+  const finish = (p: Promise<number>) => p.then(done);
 
   program
     .command('run')
@@ -49,7 +33,7 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--timeout <seconds>', 'stop waiting after this long (default 1800)')
     .option('--no-wait', 'print the task id and return at once')
     .option('--json', 'print the final event as JSON')
-    .action((title: string, flags) => finish(runCommand(title, flags)));
+    .action((title: string, flags) => finish(import('./commands/run.js').then((m) => m.runCommand(title, flags))));
 
   program
     .command('cancel')
@@ -59,7 +43,7 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--by <name>', 'who asks (default: nobody named)')
     .option('--timeout <seconds>', 'how long to wait for the task to end (default 30)')
     .option('--no-wait', 'return once the request is published')
-    .action((id: string, flags) => finish(cancelCommand(id, flags)));
+    .action((id: string, flags) => finish(import('./commands/cancel.js').then((m) => m.cancelCommand(id, flags))));
 
   program
     .command('ci-failure')
@@ -74,7 +58,7 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--log-file <path|->', 'the failing output (- for stdin)')
     .option('--follow', 'show the task live until it ends')
     .option('--timeout <seconds>', 'with --follow, stop waiting after this long')
-    .action((flags) => finish(ciFailureCommand(flags)));
+    .action((flags) => finish(import('./commands/ci-failure.js').then((m) => m.ciFailureCommand(flags))));
 
   program
     .command('feedback')
@@ -85,7 +69,7 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--follow', 'show the task live until it ends again, then its report')
     .option('--timeout <seconds>', 'with --follow, stop waiting after this long (default 1800)')
     .option('--json', 'with --follow, print the final event as JSON')
-    .action((id: string, text: string, flags) => finish(feedbackCommand(id, text, flags)));
+    .action((id: string, text: string, flags) => finish(import('./commands/feedback.js').then((m) => m.feedbackCommand(id, text, flags))));
 
   program
     .command('analyze')
@@ -95,26 +79,26 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--type <types>', 'only these analysis types: security, performance, quality, compatibility (comma-separated)')
     .option('--threshold <score>', 'score to reach, 0..1 (default: quality.threshold of config/agent_config.yaml)')
     .option('--json', 'print the result as JSON')
-    .action((target: string, flags) => finish(analyzeCommand(target, flags)));
+    .action((target: string, flags) => finish(import('./commands/analyze.js').then((m) => m.analyzeCommand(target, flags))));
 
   program
     .command('up')
     .description('run all services in this process (or the ones named) and print where each serves /metrics')
-    .argument('[services...]', `any of ${ALL_SERVICES.map((s) => s.name).join(', ')}`)
-    .action((names: string[]) => finish(upCommand(names)));
+    .argument('[services...]', `any of ${SERVICE_NAMES.join(', ')}`)
+    .action((names: string[]) => finish(import('./commands/up.js').then((m) => m.upCommand(names))));
 
   program
     .command('service')
     .description('run one service; start more processes to scale it')
-    .argument('<name>', ALL_SERVICES.map((s) => s.name).join(' | '))
-    .action((name: string) => finish(serviceCommand(name)));
+    .argument('<name>', SERVICE_NAMES.join(' | '))
+    .action((name: string) => finish(import('./commands/up.js').then((m) => m.serviceCommand(name))));
 
   program
     .command('route')
     .description('print the routing decision for a request, as JSON')
     .argument('<text>', 'the request')
     .option('--mode <mode>', 'a mode the submitter chose')
-    .action((text: string, flags) => finish(routeCommand(text, flags)));
+    .action((text: string, flags) => finish(import('./commands/inspect.js').then((m) => m.routeCommand(text, flags))));
 
   program
     .command('context')
@@ -124,34 +108,34 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--task <text>', 'the task, to rank the map for it')
     .option('--budget <tokens>', 'token budget of the repo map (default: PATCHBAY_MAP_TOKENS, else an eighth of PATCHBAY_LLM_CONTEXT_WINDOW or of 32768)')
     .option('--json', 'the whole context as JSON')
-    .action((flags) => finish(contextCommand(flags)));
+    .action((flags) => finish(import('./commands/context.js').then((m) => m.contextCommand(flags))));
 
   program
     .command('board')
     .description('print the discovery board as NDJSON')
     .option('--repo <path|url>', 'only entries about this repository')
     .option('--json', 'one JSON array with every field')
-    .action((flags) => finish(boardCommand(flags)));
+    .action((flags) => finish(import('./commands/inspect.js').then((m) => m.boardCommand(flags))));
 
-  program.command('changes').description("print a task's changes log as NDJSON").argument('<task-id>').action((id: string) => finish(changesCommand(id)));
-  program.command('debug-log').description("print a task's debug log as NDJSON").argument('<task-id>').action((id: string) => finish(debugLogCommand(id)));
-  program.command('report').description("print a task's final report").argument('<task-id>').action((id: string) => finish(reportCommand(id)));
-  program.command('status').description("print a task's stored state").argument('<task-id>').action((id: string) => finish(statusCommand(id)));
+  program.command('changes').description("print a task's changes log as NDJSON").argument('<task-id>').action((id: string) => finish(import('./commands/inspect.js').then((m) => m.changesCommand(id))));
+  program.command('debug-log').description("print a task's debug log as NDJSON").argument('<task-id>').action((id: string) => finish(import('./commands/inspect.js').then((m) => m.debugLogCommand(id))));
+  program.command('report').description("print a task's final report").argument('<task-id>').action((id: string) => finish(import('./commands/inspect.js').then((m) => m.reportCommand(id))));
+  program.command('status').description("print a task's stored state").argument('<task-id>').action((id: string) => finish(import('./commands/inspect.js').then((m) => m.statusCommand(id))));
   program
     .command('events')
     .description("print a task's events so far")
     .argument('<task-id>')
     .option('--json', 'raw CloudEvents, one per line')
-    .action((id: string, flags) => finish(eventsCommand(id, flags)));
+    .action((id: string, flags) => finish(import('./commands/inspect.js').then((m) => m.eventsCommand(id, flags))));
   program
     .command('dead-letters')
     .description('print dead-lettered messages with their reasons, as NDJSON')
     .argument('[service]', 'only this service')
-    .action((service: string | undefined) => finish(deadLettersCommand(service)));
+    .action((service: string | undefined) => finish(import('./commands/inspect.js').then((m) => m.deadLettersCommand(service))));
   program
     .command('demo')
     .description('run one task end to end on the bundled example repository')
-    .action(() => finish(demoCommand(env.path)));
+    .action(() => finish(import('./commands/demo.js').then((m) => m.demoCommand(env.path))));
   return program;
 }
 

@@ -5,13 +5,14 @@ import { eventTypes } from '@patchbay/contracts';
 import type { ServiceDefinition } from '@patchbay/runtime';
 import { createGitWorkspace } from '@patchbay/workspace';
 import { openContextCache } from './engine/cache.js';
-import { createContextHandler } from './handlers/context-request.js';
 import { loadSymbolParser } from './parsing/tree-sitter.js';
 
 /** Analyses the target repository (cached by content, shared by all instances) and shares what it finds on the discovery board. */
 export const contextEngineService: ServiceDefinition = {
   name: 'context-engine',
   async createHandlers({ bus, artifacts, config }) {
+    // Loaded here: tools that only analyse (`patchbay context`) import this package without the service runtime.
+    const { createContextHandler } = await import('./handlers/context-request.js');
     return {
       [eventTypes.contextRequested]: createContextHandler({
         git: createGitWorkspace(join(config.workdir, 'context-engine')),

@@ -115,14 +115,19 @@ export async function parseInParallel(
       ...workers.map(async (w) => {
         let parsed = false;
         // From the other end of the queue: the threads and this one never wait for each other.
-        for (let batch = queue.pop(); batch; batch = queue.pop()) {
-          try {
-            done(await w.parse(batch));
-            parsed = true;
-          } catch {
-            here(batch);
+        // Two batches in flight per thread: this thread hands a thread its next batch only
+        // between two of its own, so with one in flight the thread would sit idle meanwhile.
+        const feed = async () => {
+          for (let batch = queue.pop(); batch; batch = queue.pop()) {
+            try {
+              done(await w.parse(batch));
+              parsed = true;
+            } catch {
+              here(batch);
+            }
           }
-        }
+        };
+        await Promise.all([feed(), feed()]);
         if (parsed) used += 1;
       }),
     ]);
