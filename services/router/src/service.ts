@@ -4,13 +4,13 @@ import { buckets } from '@patchbay/contracts';
 import { openLessonStore, renderLessons } from '@patchbay/learning';
 import type { ServiceDefinition } from '@patchbay/runtime';
 import { TaskState } from './domain/task-state.js';
-import { createRouterHandlers } from './handlers/router-handlers.js';
-import { createRouterMetrics } from './metrics.js';
 
 /** Classifies tasks at intake and conducts each task's state machine. */
 export const routerService: ServiceDefinition = {
   name: 'router',
   async createHandlers({ bus, artifacts, config, metrics }) {
+    // Loaded here: tools that use the routing rules or task states (`patchbay route`, `report`) import this package without the service runtime.
+    const [{ createRouterHandlers }, { createRouterMetrics }] = await Promise.all([import('./handlers/router-handlers.js'), import('./metrics.js')]);
     const tasks = await openStateStore(bus, buckets.tasks, TaskState);
     const quality = loadQualityConfig(config.quality.configDir);
     const store = await openLessonStore(bus);
