@@ -11,7 +11,7 @@ import { projectRules, teamContext } from './team-context.js';
 import { detectTooling } from './tooling.js';
 
 /** Bumped whenever what an analysis holds or how it is computed changes: old cache entries are then ignored. */
-export const ANALYSIS_VERSION = 4;
+export const ANALYSIS_VERSION = 5;
 
 /** What a request needs of a file's record: its symbols and size, not the references the graph was built from. */
 export type SlimRecord = Pick<FileRecord, 'lines' | 'commentLines' | 'defs'>;

@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { Language, type Node, Parser, Query } from 'web-tree-sitter';
+import { type Node, Parser, Query, loadLanguage } from '@patchbay/grammars';
 import type { Grammar } from '../domain/languages.js';
 import { type FileRecord, type SymbolDef, type SymbolKind, measureStyle } from '../domain/records.js';
 import { QUERIES } from './queries.js';
@@ -11,14 +9,6 @@ export interface SymbolParser {
   load(grammars: Iterable<Grammar>): Promise<void>;
   parse(grammar: Grammar, text: string): FileRecord;
 }
-
-const GRAMMAR_FILES: Readonly<Record<Grammar, string>> = {
-  typescript: 'tree-sitter-typescript.wasm',
-  tsx: 'tree-sitter-tsx.wasm',
-  javascript: 'tree-sitter-javascript.wasm',
-  python: 'tree-sitter-python.wasm',
-  go: 'tree-sitter-go.wasm',
-};
 
 const MAX_DEFS = 2_000;
 const MAX_REFS = 2_000;
@@ -32,21 +22,17 @@ interface Compiled {
 let loading: Promise<SymbolParser> | undefined;
 
 /**
- * Loads web-tree-sitter once per process; grammars (prebuilt wasm from
- * @repomix/tree-sitter-wasms) load on first use, so a TypeScript repository never pays
- * for compiling the Go grammar.
+ * The symbol parser of this thread: grammars (see @patchbay/grammars) and their queries load
+ * on first use, so a TypeScript repository never pays for compiling the Go grammar.
  */
 export function loadSymbolParser(): Promise<SymbolParser> {
   loading ??= (async () => {
-    await Parser.init();
-    const require = createRequire(import.meta.url);
-    const dir = join(dirname(require.resolve('@repomix/tree-sitter-wasms/package.json')), 'out');
     const compiled = new Map<Grammar, Promise<Compiled>>();
     const compile = (grammar: Grammar) => {
       let c = compiled.get(grammar);
       if (!c) {
         c = (async () => {
-          const language = await Language.load(join(dir, GRAMMAR_FILES[grammar]));
+          const language = await loadLanguage(grammar);
           const parser = new Parser();
           parser.setLanguage(language);
           const q = QUERIES[grammar];

@@ -1,42 +1,17 @@
-import { createRequire } from 'node:module';
-import { Language, type Node, Parser, type Tree } from 'web-tree-sitter';
+import { type Node, Parser, type Tree, loadLanguage, runtimeVersion } from '@patchbay/grammars';
 import { checklist } from '../domain/checklist.js';
 import type { RawFinding } from '../domain/findings.js';
 import { GRAMMARS } from '../domain/languages.js';
 import { lineOf } from '../domain/syntax-tree.js';
 import type { Analyser, AnalyserContext, SourceFile } from './types.js';
 import picomatch from 'picomatch';
-import { packageVersion } from './package-version.js';
-
-const require = createRequire(import.meta.url);
-const PARSER_VERSION = packageVersion('web-tree-sitter');
-
-let ready: Promise<void> | undefined;
-const languages = new Map<string, Promise<Language>>();
-
-function grammarFile(grammar: string): string {
-  if (grammar === 'typescript' || grammar === 'tsx') return require.resolve(`tree-sitter-typescript/tree-sitter-${grammar}.wasm`);
-  return require.resolve(`tree-sitter-${grammar}/tree-sitter-${grammar}.wasm`);
-}
-
-/** Loads a grammar once per process; tree-sitter's wasm runtime is initialised on first use. */
-async function languageFor(grammar: string): Promise<Language> {
-  ready ??= Parser.init();
-  await ready;
-  let lang = languages.get(grammar);
-  if (!lang) {
-    lang = Language.load(grammarFile(grammar));
-    languages.set(grammar, lang);
-  }
-  return lang;
-}
 
 /** Parses source text with the grammar of a language (TSX for .tsx files). */
 export async function parse(language: string, path: string, content: string): Promise<Tree | null> {
   const base = GRAMMARS[language];
   if (!base) return null;
   const grammar = base === 'typescript' && path.endsWith('.tsx') ? 'tsx' : base;
-  const lang = await languageFor(grammar);
+  const lang = await loadLanguage(grammar);
   const parser = new Parser();
   try {
     parser.setLanguage(lang);
@@ -85,7 +60,7 @@ export const treeSitterAnalyser: Analyser = {
   name: 'tree-sitter',
   languages: Object.keys(GRAMMARS),
   scope: 'file',
-  probe: async () => ({ version: `web-tree-sitter ${PARSER_VERSION}; rules 1` }),
+  probe: async () => ({ version: `web-tree-sitter ${runtimeVersion}; rules 1` }),
   async run(files: readonly SourceFile[], ctx: AnalyserContext) {
     const findings: RawFinding[] = [];
     for (const file of files) {

@@ -1,4 +1,4 @@
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '@patchbay/grammars';
 import type { LanguageSettings } from '@patchbay/config';
 import type { RawFinding } from './findings.js';
 import { securityRules } from './security-rules.js';

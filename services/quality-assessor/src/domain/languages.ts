@@ -1,4 +1,5 @@
 import type { LanguageSettings } from '@patchbay/config';
+import type { Grammar } from '@patchbay/grammars';
 
 /** The configured language of a file: by its ending, else by the interpreter its shebang names. */
 export function languageOf(path: string, languages: Readonly<Record<string, LanguageSettings>>, firstLine?: string): string | undefined {
@@ -22,7 +23,7 @@ export function languageOf(path: string, languages: Readonly<Record<string, Lang
 }
 
 /** Languages whose syntax tree the analysers can read, and the grammar for each. */
-export const GRAMMARS: Readonly<Record<string, string>> = {
+export const GRAMMARS: Readonly<Record<string, Grammar>> = {
   javascript: 'javascript',
   typescript: 'typescript',
   python: 'python',

@@ -1,4 +1,4 @@
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '@patchbay/grammars';
 import { isSecretName } from '@patchbay/secrets';
 import type { RawFinding } from './findings.js';
 import {

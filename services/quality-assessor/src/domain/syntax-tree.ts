@@ -1,4 +1,4 @@
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '@patchbay/grammars';
 
 /** Small helpers over tree-sitter nodes shared by the checklist, taint and complexity rules. */
 
