@@ -5,7 +5,8 @@ import { CompleteRepoContext } from '@patchbay/contracts';
 import { type ContextCache, analyzeRepository, loadSymbolParser, memoryContextCache } from '@patchbay/context-engine';
 import { type GitFixture, createGitFixture } from '@patchbay/testkit';
 import { GO_MODULE, MONOREPO, PY_FASTAPI, TS_LAYERED } from './fixtures/repos.js';
-import { MAX_FILE_BYTES, contextOf, localSource, namesOf, usedByOf } from './helpers.js';
+import { MAX_FILE_BYTES, contextOf, localSource } from './local-source.js';
+import { namesOf, usedByOf } from './plain-analysis.js';
 
 const fixtures: Record<string, GitFixture> = {};
 

@@ -18,7 +18,8 @@ import { type RunningService, startServices } from '@patchbay/runtime';
 import { type GitFixture, type TestNats, createGitFixture, startNats } from '@patchbay/testkit';
 import { createGitWorkspace } from '@patchbay/workspace';
 import { TS_LAYERED } from './fixtures/repos.js';
-import { MAX_FILE_BYTES, localSource, namesOf } from './helpers.js';
+import { MAX_FILE_BYTES, localSource } from './local-source.js';
+import { namesOf } from './plain-analysis.js';
 
 let nats: TestNats;
 const buses: Bus[] = [];

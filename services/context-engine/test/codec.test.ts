@@ -15,7 +15,8 @@ import {
 import { type GitFixture, createGitFixture } from '@patchbay/testkit';
 import { buildNameTable } from '../src/domain/names.js';
 import { MONOREPO, TS_LAYERED } from './fixtures/repos.js';
-import { MAX_FILE_BYTES, localSource, plainAnalysis, plainState } from './helpers.js';
+import { MAX_FILE_BYTES, localSource } from './local-source.js';
+import { plainAnalysis, plainState } from './plain-analysis.js';
 
 let repo: GitFixture;
 

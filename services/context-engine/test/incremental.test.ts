@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Analysis, type ContextCache, analyzeRepository, loadSymbolParser, memoryContextCache } from '@patchbay/context-engine';
 import { type GitFixture, createGitFixture } from '@patchbay/testkit';
-import { MAX_FILE_BYTES, localSource, plainAnalysis, plainState } from './helpers.js';
+import { MAX_FILE_BYTES, localSource } from './local-source.js';
+import { plainAnalysis, plainState } from './plain-analysis.js';
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 

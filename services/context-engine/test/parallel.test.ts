@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRepository, loadSymbolParser, memoryContextCache } from '@patchbay/context-engine';
 import { type GitFixture, createGitFixture } from '@patchbay/testkit';
 import { TS_LAYERED } from './fixtures/repos.js';
-import { MAX_FILE_BYTES, localSource, plainAnalysis } from './helpers.js';
+import { MAX_FILE_BYTES, localSource } from './local-source.js';
+import { plainAnalysis } from './plain-analysis.js';
 
 let repo: GitFixture;
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Identity, analyzeRepository, loadSymbolParser, memoryContextCache, workingTreeSource } from '@patchbay/context-engine';
 import { type GitFixture, createGitFixture } from '@patchbay/testkit';
 import { TS_LAYERED } from './fixtures/repos.js';
-import { MAX_FILE_BYTES } from './helpers.js';
+import { MAX_FILE_BYTES } from './local-source.js';
 
 let repo: GitFixture;
 let stateDir: string;
