@@ -26,12 +26,18 @@ const ITERATIONS = 50;
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]{2,}/g;
 const STOP = new Set(['the', 'and', 'for', 'with', 'this', 'that', 'from', 'into', 'when', 'should', 'must', 'test', 'tests', 'fix', 'add', 'make', 'new', 'use', 'not', 'all', 'are', 'its']);
 
-/** Edges as typed arrays with each edge's share of its source's out-weight, computed once per analysis. */
+/**
+ * The graph PageRank walks, worked out once per analysis: every file's incoming edges side by
+ * side (compressed rows by target), each with its source and its share of the source's
+ * out-weight times the damping, so an iteration reads them in order and writes each file once.
+ */
 interface Graph {
-  from: Int32Array;
-  to: Int32Array;
-  share: Float64Array;
-  dangling: Uint8Array;
+  /** Incoming edges of file t are start[t] .. start[t + 1] - 1. */
+  start: Int32Array;
+  source: Int32Array;
+  weight: Float64Array;
+  /** Files with no outgoing edge: their rank goes back to the personalisation. */
+  dangling: Int32Array;
 }
 
 const graphs = new WeakMap<ArrayLike<number>, Graph>();
@@ -40,48 +46,61 @@ const graphs = new WeakMap<ArrayLike<number>, Graph>();
 function graphOf(n: number, edges: ArrayLike<number>): Graph {
   const known = graphs.get(edges);
   if (known) return known;
-  const m = (edges.length / 3) * 2;
-  const from = new Int32Array(m);
-  const to = new Int32Array(m);
-  const weight = new Float64Array(m);
-  for (let i = 0, e = 0; i < edges.length; i += 3, e += 2) {
-    from[e] = edges[i] as number;
-    to[e] = edges[i + 1] as number;
-    weight[e] = edges[i + 2] as number;
-    from[e + 1] = edges[i + 1] as number;
-    to[e + 1] = edges[i] as number;
-    weight[e + 1] = (edges[i + 2] as number) / 2;
-  }
   const out = new Float64Array(n);
-  for (let e = 0; e < m; e++) out[from[e] as number] = (out[from[e] as number] ?? 0) + (weight[e] as number);
-  const share = new Float64Array(m);
-  for (let e = 0; e < m; e++) share[e] = (weight[e] as number) / (out[from[e] as number] as number);
-  const dangling = new Uint8Array(n);
-  for (let i = 0; i < n; i++) dangling[i] = (out[i] ?? 0) === 0 ? 1 : 0;
-  const graph = { from, to, share, dangling };
+  const incoming = new Int32Array(n + 1);
+  for (let i = 0; i < edges.length; i += 3) {
+    const from = edges[i] as number;
+    const to = edges[i + 1] as number;
+    const w = edges[i + 2] as number;
+    out[from] = (out[from] as number) + w;
+    out[to] = (out[to] as number) + w / 2;
+    incoming[to + 1] = (incoming[to + 1] as number) + 1;
+    incoming[from + 1] = (incoming[from + 1] as number) + 1;
+  }
+  const start = new Int32Array(n + 1);
+  for (let t = 0; t < n; t++) start[t + 1] = (start[t] as number) + (incoming[t + 1] as number);
+  const fill = start.slice(0, n);
+  const m = (edges.length / 3) * 2;
+  const source = new Int32Array(m);
+  const weight = new Float64Array(m);
+  const put = (from: number, to: number, w: number) => {
+    const at = fill[to] as number;
+    fill[to] = at + 1;
+    source[at] = from;
+    weight[at] = (DAMPING * w) / (out[from] as number);
+  };
+  for (let i = 0; i < edges.length; i += 3) {
+    const from = edges[i] as number;
+    const to = edges[i + 1] as number;
+    const w = edges[i + 2] as number;
+    put(from, to, w);
+    put(to, from, w / 2);
+  }
+  const dangling: number[] = [];
+  for (let i = 0; i < n; i++) if (out[i] === 0) dangling.push(i);
+  const graph = { start, source, weight, dangling: Int32Array.from(dangling) };
   graphs.set(edges, graph);
   return graph;
 }
 
 /** Personalised PageRank by power iteration; dangling mass goes back to the personalisation. */
 export function pageRank(n: number, edges: ArrayLike<number>, personal: Float64Array): Float64Array {
-  const { from, to, share, dangling: isDangling } = graphOf(n, edges);
+  const { start, source, weight, dangling: danglingFiles } = graphOf(n, edges);
   let rank = Float64Array.from(personal);
+  let next = new Float64Array(n);
   for (let iter = 0; iter < ITERATIONS; iter++) {
-    const next = new Float64Array(n);
     let dangling = 0;
-    for (let i = 0; i < n; i++) if (isDangling[i]) dangling += rank[i] ?? 0;
-    for (let e = 0; e < from.length; e++) {
-      const t = to[e] as number;
-      next[t] = (next[t] ?? 0) + DAMPING * (rank[from[e] as number] ?? 0) * (share[e] as number);
-    }
+    for (const i of danglingFiles) dangling += rank[i] as number;
+    const back = DAMPING * dangling + (1 - DAMPING);
     let delta = 0;
-    for (let i = 0; i < n; i++) {
-      const v = (next[i] ?? 0) + (DAMPING * dangling + (1 - DAMPING)) * (personal[i] ?? 0);
-      delta += Math.abs(v - (rank[i] ?? 0));
-      next[i] = v;
+    for (let t = 0; t < n; t++) {
+      let sum = 0;
+      for (let e = start[t] as number, end = start[t + 1] as number; e < end; e++) sum += (rank[source[e] as number] as number) * (weight[e] as number);
+      const v = sum + back * (personal[t] as number);
+      delta += Math.abs(v - (rank[t] as number));
+      next[t] = v;
     }
-    rank = next;
+    [rank, next] = [next, rank];
     if (delta < 1e-9) break;
   }
   return rank;
