@@ -9,9 +9,10 @@ import type { FileRecord, SymbolDef } from './records.js';
 import { rankFiles } from './ranking.js';
 import { projectRules, teamContext } from './team-context.js';
 import { detectTooling } from './tooling.js';
+import { byText } from './text-order.js';
 
 /** Bumped whenever what an analysis holds or how it is computed changes: old cache entries are then ignored. */
-export const ANALYSIS_VERSION = 5;
+export const ANALYSIS_VERSION = 6;
 
 /** What a request needs of a file's record: its symbols and size, not the references the graph was built from. */
 export type SlimRecord = Pick<FileRecord, 'lines' | 'commentLines' | 'defs'>;
@@ -365,10 +366,10 @@ function aggregates(files: readonly AnalysedFile[], state: PatchState, names: Na
       const usedBy = names.usedBy(name);
       return usedBy >= 2 ? [{ name, file: files[file]?.path ?? '', usage, usedBy }] : [];
     })
-    .sort((a, b) => b.usedBy - a.usedBy || a.name.localeCompare(b.name))
+    .sort((a, b) => b.usedBy - a.usedBy || byText(a.name, b.name))
     .slice(0, 10);
   return {
-    languages: [...languages.entries()].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.lines - a.lines || a.name.localeCompare(b.name)),
+    languages: [...languages.entries()].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.lines - a.lines || byText(a.name, b.name)),
     testDirs: [...testDirs].sort(),
     quality: measureQuality(measured),
     utilities,
@@ -404,7 +405,7 @@ export function withCentralNames(analysis: Analysis, records: ReadonlyMap<string
 }
 
 function sortedUnanalysed(entries: Array<{ path: string; reason: string }>): Array<{ path: string; reason: string }> {
-  return entries.sort((a, b) => a.path.localeCompare(b.path));
+  return entries.sort((a, b) => byText(a.path, b.path));
 }
 
 /** Builds the analysis of a repository state from every parsed file's record. */

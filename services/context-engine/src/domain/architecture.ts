@@ -2,6 +2,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import type { Architecture } from '@patchbay/contracts';
 import { isCode, isNoise, isTestFile, languageOf } from './languages.js';
+import { byText } from './text-order.js';
 
 type Read = (path: string) => string | undefined;
 
@@ -158,7 +159,7 @@ export function detectArchitecture(paths: readonly string[], read: Read): Archit
   if (layout === 'colocated') patterns.push('tests beside the code');
   const entryPoints = paths
     .filter((p) => ENTRY.test(p) && !isNoise(p) && !isTestFile(p) && p.split('/').length <= 4)
-    .sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b))
+    .sort((a, b) => a.split('/').length - b.split('/').length || byText(a, b))
     .slice(0, 10);
   return { patterns, layers, workspaces: ws.dirs, testLayout: layout, entryPoints, sources: ws.sources };
 }

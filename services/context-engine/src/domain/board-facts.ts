@@ -4,6 +4,7 @@ import type { Analysis } from './analysis.js';
 import type { BoardFacts } from './assemble.js';
 import { LAYERS } from './architecture.js';
 import { isCode, isNoise } from './languages.js';
+import { byText } from './text-order.js';
 
 /** The board types the context engine reads and writes. */
 export const FACT_TYPES = ['tech_stack', 'architecture', 'test_command', 'code_convention', 'utility', 'integration_point', 'similar_impl'] as const;
@@ -137,7 +138,7 @@ function findings(analysis: Analysis): Array<Omit<BoardEntry, 'ts' | 'agent'>> {
   }
   const similar = [...features.entries()]
     .filter(([, layers]) => layers.size >= 2)
-    .sort((a, b) => b[1].size - a[1].size || a[0].localeCompare(b[0]))
+    .sort((a, b) => b[1].size - a[1].size || byText(a[0], b[0]))
     .slice(0, 10);
   for (const [feature, layers] of similar) {
     out.push(entry('similar_impl', { feature, files: [...layers.values()], layers: [...layers.keys()] }, sources(layers.values())));

@@ -1,5 +1,6 @@
 import type { Conventions, QualityMetrics, ToolInfo } from '@patchbay/contracts';
 import { type FileRecord, NO_STYLE, type StyleCounts } from './records.js';
+import { byText } from './text-order.js';
 
 /** A parsed file as the measurements see it. */
 export interface MeasuredFile {
@@ -154,7 +155,7 @@ export function measureQuality(files: ReadonlyArray<{ path: string; test: boolea
     testToSourceRatio: sources.length ? Math.round((tests.length / sources.length) * 100) / 100 : 0,
     commentDensity: allLines ? Math.round((files.reduce((n, f) => n + f.commentLines, 0) / allLines) * 100) / 100 : 0,
     largestFiles: [...files]
-      .sort((a, b) => b.lines - a.lines || a.path.localeCompare(b.path))
+      .sort((a, b) => b.lines - a.lines || byText(a.path, b.path))
       .slice(0, 5)
       .map((f) => ({ path: f.path, lines: f.lines })),
   };

@@ -1,5 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import type { CompleteRepoContext } from '@patchbay/contracts';
+import { byText } from './text-order.js';
 
 /** What manifests say about the project: dependencies, frameworks, and how to run its tests. */
 export interface ProjectFacts {
@@ -129,7 +130,7 @@ export function projectFacts(paths: readonly string[], read: (path: string) => s
       const kind = manifestKind(p);
       return kind ? [{ path: p, kind }] : [];
     })
-    .sort((a, b) => a.path.split('/').length - b.path.split('/').length || a.path.localeCompare(b.path));
+    .sort((a, b) => a.path.split('/').length - b.path.split('/').length || byText(a.path, b.path));
   const dependencies: CompleteRepoContext['dependencies'] = [];
   const sources: string[] = [];
   let testCommand: string | undefined;

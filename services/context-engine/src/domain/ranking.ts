@@ -2,6 +2,7 @@ import { isSecretFile } from '@patchbay/secrets';
 import type { Analysis } from './analysis.js';
 import { isCode, isNoise } from './languages.js';
 import { mentionedTerms } from './relevance.js';
+import { byText } from './text-order.js';
 
 export interface RankedFile {
   index: number;
@@ -259,6 +260,6 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
     } else reason = f.symbols !== undefined ? 'reference graph rank' : isCode(f.language) ? 'code' : 'other';
     return [{ index: i, path: f.path, score: Math.round(score * 10_000) / 10_000, tier, reason }];
   });
-  files.sort((a, b) => a.tier - b.tier || b.score - a.score || a.path.localeCompare(b.path));
+  files.sort((a, b) => a.tier - b.tier || b.score - a.score || byText(a.path, b.path));
   return { files, named: named.files.map(path), identifiers: named.identifiers };
 }

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { TeamContext, ToolInfo } from '@patchbay/contracts';
+import { byText } from './text-order.js';
 
 type Read = (path: string) => string | undefined;
 
@@ -77,7 +78,7 @@ export function teamContext(paths: readonly string[], read: Read, tooling: reado
   }
   const docs = paths
     .filter((p) => DOCS.test(p))
-    .sort((a, b) => Number(/README/i.test(a)) - Number(/README/i.test(b)) || a.split('/').length - b.split('/').length || a.localeCompare(b));
+    .sort((a, b) => Number(/README/i.test(a)) - Number(/README/i.test(b)) || a.split('/').length - b.split('/').length || byText(a, b));
   for (const doc of docs) {
     const text = read(doc);
     if (text === undefined) continue;

@@ -2,6 +2,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import type { ToolInfo } from '@patchbay/contracts';
 import { isNoise } from './languages.js';
+import { byText } from './text-order.js';
 
 type Read = (path: string) => string | undefined;
 
@@ -105,7 +106,7 @@ export function isToolConfig(path: string): boolean {
  */
 export function detectTooling(paths: readonly string[], read: Read, dependencies: ReadonlyArray<{ name: string }>): ToolInfo[] {
   const depth = (p: string) => p.split('/').length;
-  const candidates = paths.filter((p) => !isNoise(p) && depth(p) <= 3).sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+  const candidates = paths.filter((p) => !isNoise(p) && depth(p) <= 3).sort((a, b) => depth(a) - depth(b) || byText(a, b));
   const pyprojects = candidates.filter((p) => /(^|\/)(pyproject\.toml|setup\.cfg|tox\.ini)$/.test(p));
   const names = new Set(dependencies.map((d) => d.name));
   const tools: ToolInfo[] = [];
