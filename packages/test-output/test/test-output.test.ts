@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractFailures, summarizeTestOutput } from '@patchbay/test-output';
+import { MEDIAN_TEST, ONE_MIDDLE_MEDIAN } from '@patchbay/testkit';
 
 /**
  * Real runner output where the runner is on this machine (node, python3; pytest, cargo
  * and vitest when present), recorded samples in each tool's exact format otherwise.
  */
 
-const MEDIAN_JS = 'export function median(xs) {\n  const s = [...xs].sort((a, b) => a - b);\n  return s[Math.floor(s.length / 2)];\n}\n';
+const MEDIAN_JS = ONE_MIDDLE_MEDIAN;
 const MEDIAN_PY = 'def median(xs):\n    s = sorted(xs)\n    return s[len(s) // 2]\n';
 const ANSI = /\x1b\[[0-9;]*m/;
 
@@ -49,20 +50,7 @@ const has = (command: string, args: string[]) => spawnSync(command, args, { stdi
 const lineOf = (source: string, needle: string) => source.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
 describe('node:test', () => {
-  const TEST = [
-    "import { test } from 'node:test';",
-    "import assert from 'node:assert/strict';",
-    "import { median } from '../src/stats.js';",
-    '',
-    "test('median of odd length', () => {",
-    '  assert.equal(median([3, 1, 2]), 2);',
-    '});',
-    '',
-    "test('median of even length', () => {",
-    '  assert.equal(median([4, 1, 3, 2]), 2.5);',
-    '});',
-    '',
-  ].join('\n');
+  const TEST = MEDIAN_TEST;
   const failingLine = lineOf(TEST, 'median([4, 1, 3, 2])');
   let dir: string;
   beforeAll(async () => {

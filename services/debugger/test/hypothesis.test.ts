@@ -6,26 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Assessment, DebugEntry } from '@patchbay/contracts';
 import { calledNames, changedFilesOf, formHypothesis } from '@patchbay/debugger';
 import { extractFailures, summarizeTestOutput } from '@patchbay/test-output';
-import { type GitFixture, createGitFixture } from '@patchbay/testkit';
+import { type GitFixture, MEDIAN_TEST, ONE_MIDDLE_MEDIAN, createGitFixture } from '@patchbay/testkit';
 
 const NOW = new Date('2025-04-05T06:07:08.000Z');
 const BASE_STATS = 'export function median(xs) {\n  return xs[0];\n}\n';
 /** The attempt's change: sorts now, but still takes one middle value for even lengths. */
-const ATTEMPT_STATS = 'export function median(xs) {\n  const s = [...xs].sort((a, b) => a - b);\n  return s[Math.floor(s.length / 2)];\n}\n';
-const TEST = [
-  "import { test } from 'node:test';",
-  "import assert from 'node:assert/strict';",
-  "import { median } from '../src/stats.js';",
-  '',
-  "test('median of odd length', () => {",
-  '  assert.equal(median([3, 1, 2]), 2);',
-  '});',
-  '',
-  "test('median of even length', () => {",
-  '  assert.equal(median([4, 1, 3, 2]), 2.5);',
-  '});',
-  '',
-].join('\n');
+const ATTEMPT_STATS = ONE_MIDDLE_MEDIAN;
+const TEST = MEDIAN_TEST;
 
 let repo: GitFixture;
 let root: string;

@@ -6,27 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Assessment, FeedbackCompleted, type Finding } from '@patchbay/contracts';
 import { buildFeedback, failureSignature, keysOfSignature, observationsOf } from '@patchbay/feedback-processor';
 import { summarizeTestOutput } from '@patchbay/test-output';
+import { MEDIAN_TEST, ONE_MIDDLE_MEDIAN } from '@patchbay/testkit';
 
 const ANSI = /\x1b\[/;
-const MEDIAN_JS = 'export function median(xs) {\n  const s = [...xs].sort((a, b) => a - b);\n  return s[Math.floor(s.length / 2)];\n}\n';
-const TEST = [
-  "import { test } from 'node:test';",
-  "import assert from 'node:assert/strict';",
-  "import { median } from '../src/stats.js';",
-  '',
-  "test('median of odd length', () => {",
-  '  assert.equal(median([3, 1, 2]), 2);',
-  '});',
-  '',
-  "test('median of even length', () => {",
-  '  assert.equal(median([4, 1, 3, 2]), 2.5);',
-  '});',
-  '',
-  "test('median of two', () => {",
-  '  assert.equal(median([1, 2]), 1.5);',
-  '});',
-  '',
-].join('\n');
+const MEDIAN_JS = ONE_MIDDLE_MEDIAN;
+const TEST = `${MEDIAN_TEST}\ntest('median of two', () => {\n  assert.equal(median([1, 2]), 1.5);\n});\n`;
 const lineOf = (needle: string) => TEST.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
 let base: string;
