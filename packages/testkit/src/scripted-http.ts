@@ -61,6 +61,15 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
+/** A scripted model server: queued replies served in order, every request recorded. */
+export interface ScriptedModelServer extends ScriptedServer {
+  enqueue(...replies: ScriptedReply[]): void;
+  /** Replies not yet served. */
+  pending(): number;
+  /** Requests to the generation endpoints only. */
+  generations(): RecordedRequest[];
+}
+
 /** An HTTP server that records every request (and whether the client hung up early) and routes it. */
 export async function startRecordingServer(route: Route): Promise<ScriptedServer> {
   const requests: RecordedRequest[] = [];

@@ -1,23 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type RecordedRequest, type ScriptedReply, estimateTokens, json, resetConnection, sleep, startRecordingServer } from './scripted-http.js';
-
-export type { RecordedRequest, ScriptedReply } from './scripted-http.js';
+import { type ScriptedModelServer, type ScriptedReply, estimateTokens, json, resetConnection, sleep, startRecordingServer } from './scripted-http.js';
 
 /**
  * A scripted model server speaking Ollama's HTTP wire format, so the real `ollama`
  * client is exercised end to end. The only test double patchbay allows: no model runs
  * on CI machines. It serves queued replies in order and records every request.
  */
-export interface ScriptedOllama {
-  url: string;
-  requests: RecordedRequest[];
-  enqueue(...replies: ScriptedReply[]): void;
-  /** Replies not yet served. */
-  pending(): number;
-  /** Requests to the generation endpoints only. */
-  generations(): RecordedRequest[];
-  close(): Promise<void>;
-}
+export type ScriptedOllama = ScriptedModelServer;
 
 export interface ScriptedOllamaOptions {
   models?: string[];

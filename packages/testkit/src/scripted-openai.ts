@@ -1,20 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type RecordedRequest, type ScriptedReply, estimateTokens, json, resetConnection, sleep, startRecordingServer } from './scripted-http.js';
+import { type ScriptedModelServer, type ScriptedReply, estimateTokens, json, resetConnection, sleep, startRecordingServer } from './scripted-http.js';
 
 /**
  * A scripted model server speaking the OpenAI chat-completions wire format (as vLLM,
  * llama.cpp server and LM Studio do), so the real `openai` client is exercised: SSE
  * `data:` lines ending in `data: [DONE]` when streaming, one JSON body otherwise.
  */
-export interface ScriptedOpenAi {
-  /** Base URL up to /v1, as the client is configured. */
-  url: string;
-  requests: RecordedRequest[];
-  enqueue(...replies: ScriptedReply[]): void;
-  pending(): number;
-  generations(): RecordedRequest[];
-  close(): Promise<void>;
-}
+/** Its `url` is the base URL up to /v1, as the client is configured. */
+export type ScriptedOpenAi = ScriptedModelServer;
 
 export interface ScriptedOpenAiOptions {
   models?: string[];
