@@ -120,10 +120,10 @@ function sortFiles(listing: Listing, maxFileBytes: number): Sorted {
   return out;
 }
 
-/** Texts of the fact files, for `read`. */
-function factTexts(factFiles: readonly ListedFile[], contents: ReadonlyMap<string, Buffer>): Map<string, string> {
+/** The files' texts by path, from their contents by blob (binary and unreadable ones are absent). */
+function textsOf(files: readonly ListedFile[], contents: ReadonlyMap<string, Buffer>): Map<string, string> {
   const texts = new Map<string, string>();
-  for (const f of factFiles) {
+  for (const f of files) {
     const content = contents.get(f.blob);
     const decoded = content ? decodeText(content) : undefined;
     if (decoded && 'text' in decoded) texts.set(f.path, decoded.text);
@@ -290,7 +290,7 @@ async function patchPrevious(
   }
   let facts;
   if (readFactsAgain) {
-    const texts = factTexts(sorted.factFiles, contents);
+    const texts = textsOf(sorted.factFiles, contents);
     facts = readFacts(listing.files.map((f) => f.path), (path) => texts.get(path));
   }
   const input = {
@@ -375,7 +375,7 @@ async function buildFromRecords(source: RepoSource, listing: Listing, sorted: So
     else if (record.skipped !== undefined) skipped.set(f.path, record.skipped);
     else records.set(f.blob, record);
   }
-  const texts = factTexts(sorted.factFiles, contents);
+  const texts = textsOf(sorted.factFiles, contents);
   const built = buildAnalysis({
     key: listing.key,
     repo: listing.repo,
@@ -398,12 +398,5 @@ export async function readTexts(source: RepoSource, analysis: Analysis, paths: r
     const f = byPath.get(p);
     return f ? [{ path: f.path, size: f.size, blob: f.blob }] : [];
   });
-  const contents = await source.read(wanted);
-  const out = new Map<string, string>();
-  for (const f of wanted) {
-    const content = contents.get(f.blob);
-    const decoded = content ? decodeText(content) : undefined;
-    if (decoded && 'text' in decoded) out.set(f.path, decoded.text);
-  }
-  return out;
+  return textsOf(wanted, await source.read(wanted));
 }
