@@ -45,5 +45,10 @@ export function loadLanguage(grammar: Grammar): Promise<Language> {
   return language;
 }
 
-/** web-tree-sitter's version, for cache keys of what its trees produce (its package.json sits beside its entry point). */
-export const runtimeVersion: string = (JSON.parse(readFileSync(join(dirname(require.resolve('web-tree-sitter')), 'package.json'), 'utf8')) as { version: string }).version;
+let version: string | undefined;
+
+/** web-tree-sitter's version, for cache keys of what its trees produce (its package.json sits beside its entry point; read when first asked). */
+export function runtimeVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(dirname(require.resolve('web-tree-sitter')), 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
+}

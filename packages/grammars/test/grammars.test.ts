@@ -36,6 +36,6 @@ describe('grammars', () => {
     const [a, b] = await Promise.all([loadLanguage('python'), loadLanguage('python')]);
     expect(a).toBe(b);
     expect(await loadLanguage('python')).toBe(a);
-    expect(runtimeVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(runtimeVersion()).toMatch(/^\d+\.\d+\.\d+/);
   });
 });

@@ -60,7 +60,7 @@ export const treeSitterAnalyser: Analyser = {
   name: 'tree-sitter',
   languages: Object.keys(GRAMMARS),
   scope: 'file',
-  probe: async () => ({ version: `web-tree-sitter ${runtimeVersion}; rules 1` }),
+  probe: async () => ({ version: `web-tree-sitter ${runtimeVersion()}; rules 1` }),
   async run(files: readonly SourceFile[], ctx: AnalyserContext) {
     const findings: RawFinding[] = [];
     for (const file of files) {
