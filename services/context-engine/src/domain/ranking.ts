@@ -48,18 +48,18 @@ function graphOf(n: number, edges: ArrayLike<number>): Graph {
   const known = graphs.get(edges);
   if (known) return known;
   const out = new Float64Array(n);
-  const incoming = new Int32Array(n + 1);
+  // Incoming edges counted per file, then summed into where each file's run starts.
+  const start = new Int32Array(n + 1);
   for (let i = 0; i < edges.length; i += 3) {
     const from = edges[i] as number;
     const to = edges[i + 1] as number;
     const w = edges[i + 2] as number;
     out[from] = (out[from] as number) + w;
     out[to] = (out[to] as number) + w / 2;
-    incoming[to + 1] = (incoming[to + 1] as number) + 1;
-    incoming[from + 1] = (incoming[from + 1] as number) + 1;
+    start[to + 1] = (start[to + 1] as number) + 1;
+    start[from + 1] = (start[from + 1] as number) + 1;
   }
-  const start = new Int32Array(n + 1);
-  for (let t = 0; t < n; t++) start[t + 1] = (start[t] as number) + (incoming[t + 1] as number);
+  for (let t = 0; t < n; t++) start[t + 1] = (start[t] as number) + (start[t + 1] as number);
   const fill = start.slice(0, n);
   const m = (edges.length / 3) * 2;
   const source = new Int32Array(m);
