@@ -1,7 +1,7 @@
 import { type Node, Parser, Query, loadLanguage } from '@patchbay/grammars';
 import type { Grammar } from '../domain/languages.js';
 import { type FileRecord, type SymbolDef, type SymbolKind, measureStyle } from '../domain/records.js';
-import { QUERIES } from './queries.js';
+import { DEFINITIONS, QUERIES } from './queries.js';
 
 /** Turns source text into a file record with tree-sitter. */
 export interface SymbolParser {
@@ -121,33 +121,31 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
     const js = grammar === 'typescript' || grammar === 'tsx' || grammar === 'javascript';
 
     for (const match of c.query.matches(tree.rootNode)) {
-      let defNode: Node | undefined;
-      let kind: SymbolKind | undefined;
-      let nameNode: Node | undefined;
-      let bodyNode: Node | undefined;
+      let callee: Node | undefined;
+      const specifiers: string[] = [];
       for (const capture of match.captures) {
         const name = capture.name;
         if (name === 'ref') {
           const id = capture.node.text;
           refs.set(id, (refs.get(id) ?? 0) + 1);
-        } else if (name === 'import') {
-          imports.push(capture.node.text.replace(/^"|"$/g, ''));
-        } else if (name === 'comment') {
-          commentLines += capture.node.endPosition.row - capture.node.startPosition.row + 1;
-        } else if (name === 'name') nameNode = capture.node;
-        else if (name === 'body') bodyNode = capture.node;
-        else if (name.startsWith('def.')) {
-          defNode = capture.node;
-          kind = name.slice(4) as SymbolKind;
-        }
+        } else if (name === 'def') {
+          const found = definitionAt(grammar, capture.node);
+          if (!found) continue;
+          // The same node can be reached twice; the more specific kind wins (a function over a variable).
+          const existing = defs.get(capture.node.startIndex);
+          const rank = found.kind === 'variable' || found.kind === 'type' ? 1 : 0;
+          if (existing && existing.rank <= rank) continue;
+          const def = describe(grammar, js, found.kind, capture.node, found.name, found.body, text);
+          if (def) defs.set(capture.node.startIndex, { ...def, rank });
+        } else if (name === 'import') specifiers.push(capture.node.text.replace(/^"|"$/g, ''));
+        else if (name === 'import.statement') {
+          const source = capture.node.childForFieldName('source');
+          if (source?.type === 'string') for (const part of source.namedChildren) if (part?.type === 'string_fragment') imports.push(part.text);
+        } else if (name === '_callee') callee = capture.node;
+        else if (name === 'comment') commentLines += capture.node.endPosition.row - capture.node.startPosition.row + 1;
       }
-      if (!defNode || !kind || !nameNode) continue;
-      // The same node can match a specific and a generic pattern (an arrow function is also a variable).
-      const existing = defs.get(defNode.startIndex);
-      const rank = kind === 'variable' || kind === 'type' ? 1 : 0;
-      if (existing && existing.rank <= rank) continue;
-      const def = describe(grammar, js, kind, defNode, nameNode, bodyNode, text);
-      if (def) defs.set(defNode.startIndex, { ...def, rank });
+      // A call's first string argument is a module only for require() and import().
+      if (!callee || callee.type === 'import' || callee.text === 'require') imports.push(...specifiers);
     }
 
     const topRefs = [...refs.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_REFS);
@@ -166,6 +164,30 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
   } finally {
     tree.delete();
   }
+}
+
+/** A definition node's kind, name and body, by its shape (undefined when it lacks a part its shape needs). */
+function definitionAt(grammar: Grammar, node: Node): { kind: SymbolKind; name: Node; body: Node | undefined } | undefined {
+  const shape = DEFINITIONS[grammar][node.type];
+  if (!shape) return undefined;
+  const name = node.childForFieldName(shape.nameField ?? 'name');
+  if (!name || !name.isNamed || (shape.names && !shape.names.includes(name.type))) return undefined;
+  let body = shape.body === undefined ? undefined : (node.childForFieldName(shape.body) ?? undefined);
+  if (shape.body !== undefined && !body?.isNamed) return undefined;
+  let kind = shape.kind;
+  if (node.type === 'variable_declarator') {
+    const value = node.childForFieldName('value');
+    const fnBody = value?.type === 'arrow_function' || value?.type === 'function_expression' ? value.childForFieldName('body') : null;
+    if (fnBody?.isNamed) {
+      kind = 'function';
+      body = fnBody;
+    }
+  } else if (grammar === 'go' && node.type === 'type_spec') {
+    kind = body?.type === 'struct_type' ? 'class' : body?.type === 'interface_type' ? 'interface' : 'type';
+  } else if (grammar === 'python' && node.type === 'assignment') {
+    if (node.parent?.type !== 'expression_statement' || node.parent.parent?.type !== 'module') return undefined;
+  }
+  return { kind, name, body };
 }
 
 function describe(
