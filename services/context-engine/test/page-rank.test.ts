@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { pageRank } from '../src/domain/ranking.js';
+import { createGitFixture } from '@patchbay/testkit';
+import { bestConnected, pageRank, rankFiles } from '../src/domain/ranking.js';
+import { analyzeRepository, loadSymbolParser, memoryContextCache, workingTreeSource } from '../src/index.js';
 
 const DAMPING = 0.85;
 
@@ -55,5 +57,37 @@ describe('pageRank', () => {
   it('gives the same ranks when asked again for the same graph (the compressed graph is reused)', () => {
     const { edges, personal } = graph(5, 300);
     expect([...pageRank(300, edges, personal)]).toEqual([...pageRank(300, edges, personal)]);
+  });
+});
+
+describe('central files', () => {
+  it('are the head of a ranking for a task naming nothing, without tests or secrets', async () => {
+    // Many modules using a few shared ones, with ties, tests and a secret-looking file.
+    const files: Record<string, string> = { 'package.json': '{"name":"central"}' };
+    for (let i = 0; i < 40; i++) {
+      const uses = [`shared${i % 3}`, `shared${(i + 1) % 3}`, 'tokens', 'secret'];
+      const from = (u: string) => (u === 'secret' ? '.env' : u);
+      files[`src/feature${String(i).padStart(2, '0')}.ts`] =
+        uses.map((u) => `import { ${u} } from './${from(u)}.js';`).join('\n') + `\nexport function feature${i}() { return ${uses.join(' + ')}; }\n`;
+      files[`src/feature${String(i).padStart(2, '0')}.test.ts`] = `import { feature${i} } from './feature${String(i).padStart(2, '0')}.js';\nexport const check${i} = feature${i}();\n`;
+    }
+    for (let k = 0; k < 3; k++) files[`src/shared${k}.ts`] = `export const shared${k} = ${k};\n`;
+    files['src/tokens.ts'] = 'export const tokens = 1;\n';
+    files['src/.env.ts'] = 'export const secret = 1;\n';
+    const repo = await createGitFixture(files);
+    try {
+      const cache = memoryContextCache();
+      const source = workingTreeSource(repo.dir, { maxFileBytes: 200_000, ttlMs: 60_000, loadIndex: async () => null, saveIndex: async () => {} });
+      const { analysis } = await analyzeRepository(source, { cache, parser: loadSymbolParser, maxFileBytes: 200_000, memo: false });
+      const keep = (i: number) => !analysis.files[i]?.test && (analysis.files[i]?.symbols ?? 0) > 0;
+      const want = rankFiles(analysis, '').files.filter((f) => keep(f.index)).slice(0, 10).map((f) => f.index);
+      expect(bestConnected(analysis, 10, keep)).toEqual(want);
+      expect(analysis.central.map((c) => c.index)).toEqual(want);
+      // Every feature uses tokens and the secret-looking module alike: only tokens shows.
+      expect(want.map((i) => analysis.files[i]?.path).slice(0, 4)).toEqual(['src/tokens.ts', 'src/shared0.ts', 'src/shared1.ts', 'src/shared2.ts']);
+      expect(analysis.files.find((f) => f.path === 'src/.env.ts')?.symbols).toBe(1);
+    } finally {
+      await repo.remove();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { isCode, isNoise, isTestFile, languageOf } from './languages.js';
 import { type NameTable, buildNameTable, isLinkingName, patchNameTable, postingsOf } from './names.js';
 import { type ProjectFacts, projectFacts } from './project-facts.js';
 import type { FileRecord, SymbolDef } from './records.js';
-import { rankFiles } from './ranking.js';
+import { bestConnected } from './ranking.js';
 import { projectRules, teamContext } from './team-context.js';
 import { detectTooling } from './tooling.js';
 import { byText } from './text-order.js';
@@ -385,14 +385,11 @@ const topLevelNames = (defs: readonly SymbolDef[]) => defs.filter((d) => d.conta
  */
 function centralFiles(analysis: Analysis, namesOf: (index: number) => string[] | undefined): { central: Analysis['central']; missing: number[] } {
   const missing: number[] = [];
-  const central = rankFiles(analysis, '')
-    .files.filter((f) => !analysis.files[f.index]?.test && (analysis.files[f.index]?.symbols ?? 0) > 0)
-    .slice(0, 10)
-    .map((f) => {
-      const defines = namesOf(f.index);
-      if (!defines) missing.push(f.index);
-      return { index: f.index, defines: defines ?? [] };
-    });
+  const central = bestConnected(analysis, 10, (i) => !analysis.files[i]?.test && (analysis.files[i]?.symbols ?? 0) > 0).map((index) => {
+    const defines = namesOf(index);
+    if (!defines) missing.push(index);
+    return { index, defines: defines ?? [] };
+  });
   return { central, missing };
 }
 

@@ -199,6 +199,47 @@ export function namedInTask(analysis: Analysis, taskText: string): { files: numb
 }
 
 /**
+ * Personalised PageRank scaled so the best file is 1 and rounded to 4 places (files that close
+ * are ordered by path). Without a seed, plain PageRank over the code. Normalises `personal`.
+ */
+function scoresFor(analysis: Analysis, personal: Float64Array): (index: number) => number {
+  const n = analysis.files.length;
+  let total = personal.reduce((a, b) => a + b, 0);
+  if (total === 0) {
+    analysis.files.forEach((f, i) => {
+      if (f.symbols !== undefined) personal[i] = 1;
+    });
+    total = personal.reduce((a, b) => a + b, 0) || 1;
+  }
+  for (let i = 0; i < n; i++) personal[i] = (personal[i] ?? 0) / total;
+  const rank = pageRank(n, analysis.edges, personal);
+  let max = Number.MIN_VALUE;
+  for (const r of rank) if (r > max) max = r;
+  return (i) => Math.round(((rank[i] ?? 0) / max) * 10_000) / 10_000;
+}
+
+/**
+ * The best-connected files that `keep` accepts, best first: the order a ranking for a task
+ * naming nothing puts them in, without ranking every file (an analysis works these out after
+ * every change).
+ */
+export function bestConnected(analysis: Analysis, limit: number, keep: (index: number) => boolean): number[] {
+  const score = scoresFor(analysis, new Float64Array(analysis.files.length));
+  const candidates: Array<{ index: number; path: string; score: number }> = [];
+  analysis.files.forEach((f, i) => {
+    if (keep(i)) candidates.push({ index: i, path: f.path, score: score(i) });
+  });
+  candidates.sort((a, b) => b.score - a.score || byText(a.path, b.path));
+  const out: number[] = [];
+  for (const c of candidates) {
+    if (out.length === limit) break;
+    // What a ranking never shows: dependencies, build output, secrets.
+    if (!isNoise(c.path) && !isSecretFile(c.path)) out.push(c.index);
+  }
+  return out;
+}
+
+/**
  * Ranks every analysed file for a task: the files it names first, then their direct
  * dependents, then their dependencies, then the rest; within each, by personalised
  * PageRank seeded with the named files and the files defining the named symbols.
@@ -218,18 +259,7 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
     for (const i of ds) personal[i] = (personal[i] ?? 0) + 1 / ds.length;
     if (ds.length <= 3) for (const i of ds) tier0.add(i);
   }
-  let total = personal.reduce((a, b) => a + b, 0);
-  if (total === 0) {
-    // No seed: plain PageRank over the code.
-    analysis.files.forEach((f, i) => {
-      if (f.symbols !== undefined) personal[i] = 1;
-    });
-    total = personal.reduce((a, b) => a + b, 0) || 1;
-  }
-  for (let i = 0; i < n; i++) personal[i] = (personal[i] ?? 0) / total;
-  const rank = pageRank(n, analysis.edges, personal);
-  let max = Number.MIN_VALUE;
-  for (const r of rank) if (r > max) max = r;
+  const score = scoresFor(analysis, personal);
 
   const dependents = new Map<number, number>();
   const dependencies = new Map<number, number>();
@@ -244,7 +274,6 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
   const hidden = fileNamesOf(analysis.files).hidden;
   const files: RankedFile[] = analysis.files.flatMap((f, i) => {
     if (hidden[i]) return [];
-    const score = (rank[i] ?? 0) / max;
     let tier: RankedFile['tier'] = 3;
     let reason: string;
     if (tier0.has(i)) {
@@ -258,7 +287,7 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
       tier = 2;
       reason = `used by ${path(dependencies.get(i) as number)}`;
     } else reason = f.symbols !== undefined ? 'reference graph rank' : isCode(f.language) ? 'code' : 'other';
-    return [{ index: i, path: f.path, score: Math.round(score * 10_000) / 10_000, tier, reason }];
+    return [{ index: i, path: f.path, score: score(i), tier, reason }];
   });
   files.sort((a, b) => a.tier - b.tier || b.score - a.score || byText(a.path, b.path));
   return { files, named: named.files.map(path), identifiers: named.identifiers };
