@@ -58,13 +58,13 @@ describe('node:test', () => {
   });
 
   it('summarises the TAP reporter: counts and the failing test', () => {
-    const output = run(process.execPath, ['--test', '--test-reporter=tap', 'test/'], dir);
+    const output = run(process.execPath, ['--test', '--test-reporter=tap'], dir);
     expect(output).toContain('not ok 2 - median of even length');
     expect(summarizeTestOutput(output)).toEqual({ passed: 1, failed: 1, failingTests: ['median of even length'], runner: 'node:test' });
   });
 
   it('extracts the failure from TAP: name, expected, actual and a repository-relative location', () => {
-    const output = run(process.execPath, ['--test', '--test-reporter=tap', 'test/'], dir);
+    const output = run(process.execPath, ['--test', '--test-reporter=tap'], dir);
     const failures = extractFailures(output, [dir]);
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({
@@ -77,7 +77,7 @@ describe('node:test', () => {
   });
 
   it('summarises and extracts from the spec reporter, even in colour', () => {
-    const output = run(process.execPath, ['--test', '--test-reporter=spec', 'test/'], dir, { FORCE_COLOR: '1' });
+    const output = run(process.execPath, ['--test', '--test-reporter=spec'], dir, { FORCE_COLOR: '1' });
     expect(output).toMatch(ANSI);
     expect(summarizeTestOutput(output)).toEqual({ passed: 1, failed: 1, failingTests: ['median of even length'], runner: 'node:test' });
     const failures = extractFailures(output, [dir]);
@@ -93,14 +93,14 @@ describe('node:test', () => {
   });
 
   it('keeps locations absolute without a root, unless they sit in a patchbay worktree', async () => {
-    const output = run(process.execPath, ['--test', '--test-reporter=tap', 'test/'], dir);
+    const output = run(process.execPath, ['--test', '--test-reporter=tap'], dir);
     expect(extractFailures(output)[0]?.location?.file).toBe(join(dir, 'test/stats.test.js'));
 
     const inWorktree = await project(
       { 'package.json': '{"type":"module"}\n', 'src/stats.js': MEDIAN_JS, 'test/stats.test.js': TEST },
       'worktrees/m1abc-0f0f0f0f',
     );
-    const worktreeOutput = run(process.execPath, ['--test', '--test-reporter=tap', 'test/'], inWorktree);
+    const worktreeOutput = run(process.execPath, ['--test', '--test-reporter=tap'], inWorktree);
     expect(extractFailures(worktreeOutput)[0]?.location).toMatchObject({ file: 'test/stats.test.js', line: failingLine });
   });
 
@@ -123,7 +123,7 @@ describe('node:test', () => {
     });
 
     it.each(['tap', 'spec'])('names the failing tests, not the suite that wraps them (%s)', (reporter) => {
-      const output = run(process.execPath, ['--test', `--test-reporter=${reporter}`, 'test/'], suiteDir);
+      const output = run(process.execPath, ['--test', `--test-reporter=${reporter}`], suiteDir);
       const summary = summarizeTestOutput(output);
       expect(summary).toMatchObject({ passed: 1, failed: 2, runner: 'node:test' });
       expect(summary.failingTests).toEqual(['of even length', 'of two']);
@@ -145,7 +145,7 @@ describe('node:test', () => {
       '',
     ].join('\n');
     const manyDir = await project({ 'package.json': '{"type":"module"}\n', 'test/many.test.js': many });
-    const output = run(process.execPath, ['--test', '--test-reporter=tap', 'test/'], manyDir);
+    const output = run(process.execPath, ['--test', '--test-reporter=tap'], manyDir);
     const summary = summarizeTestOutput(output);
     expect(summary.failed).toBe(60);
     expect(summary.passed).toBe(0);
@@ -160,7 +160,7 @@ describe('node:test', () => {
       'package.json': '{"type":"module"}\n',
       'test/ok.test.js': "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\ntest('ok', () => assert.equal(1, 1));\n",
     });
-    const output = run(process.execPath, ['--test', '--test-reporter=tap', 'test/'], passing);
+    const output = run(process.execPath, ['--test', '--test-reporter=tap'], passing);
     expect(summarizeTestOutput(output)).toEqual({ passed: 1, failed: 0, failingTests: [], runner: 'node:test' });
     expect(extractFailures(output, [passing])).toEqual([]);
   });

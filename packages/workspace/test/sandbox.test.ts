@@ -114,7 +114,8 @@ describe('runSandboxed with bubblewrap isolation', async () => {
       const { port } = server.address() as AddressInfo;
       try {
         const probe = `require('net').connect(${port}, '127.0.0.1').on('data', () => console.log('CONNECTED')).on('error', (e) => console.log('REFUSED', e.code))`;
-        const result = await runSandboxed({ ...base(), command: `${process.execPath} -e "${probe}"` });
+        // This Node may live under /tmp, which the sandbox replaces: it is made readable.
+        const result = await runSandboxed({ ...base(), readOnly: [process.execPath], command: `${process.execPath} -e "${probe}"` });
         expect(result.isolated).toBe(true);
         expect(result.output).toContain('REFUSED');
         expect(result.output).not.toContain('CONNECTED');

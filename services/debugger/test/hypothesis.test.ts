@@ -38,7 +38,7 @@ async function attemptWorktree(id: string, files: Record<string, string>): Promi
 
 function nodeTest(dir: string): string {
   const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1', TERM: 'dumb' };
-  const result = spawnSync(process.execPath, ['--test', '--test-reporter=tap', 'test/'], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(process.execPath, ['--test', '--test-reporter=tap'], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
   return `${result.stdout}${result.stderr}`;
 }
 

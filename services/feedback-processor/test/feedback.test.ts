@@ -26,7 +26,7 @@ async function worktree(files: Record<string, string>): Promise<string> {
 
 function nodeTest(dir: string, reporter: 'tap' | 'spec', color = false): string {
   const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, TERM: 'dumb', ...(color ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }) };
-  const result = spawnSync(process.execPath, ['--test', `--test-reporter=${reporter}`, 'test/'], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(process.execPath, ['--test', `--test-reporter=${reporter}`], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
   return `${result.stdout}${result.stderr}`;
 }
 

@@ -11,11 +11,15 @@ import { type Analyser, type AnalyserContext, type SourceFile, shellQuote } from
 const VERSIONS = ['eslint', 'typescript-eslint', 'eslint-plugin-security', 'eslint-plugin-n'].map((p) => `${p} ${packageVersion(p)}`).join(', ');
 const CHILD = fileURLToPath(new URL('./eslint-child.js', import.meta.url));
 /**
- * What the child needs to read wherever patchbay is installed (even under /tmp, which the
- * sandbox replaces): this package, and the outermost node_modules its dependencies really
- * live in (pnpm links them from a virtual store there).
+ * What the child needs to read wherever patchbay and Node are installed (even under /tmp,
+ * which the sandbox replaces): the Node running it, this package, and the outermost
+ * node_modules its dependencies really live in (pnpm links them from a virtual store there).
  */
-const CHILD_NEEDS = [realpathSync(fileURLToPath(new URL('../../', import.meta.url))), outermostNodeModules(realpathSync(fileURLToPath(import.meta.resolve('eslint'))))];
+const CHILD_NEEDS = [
+  process.execPath,
+  realpathSync(fileURLToPath(new URL('../../', import.meta.url))),
+  outermostNodeModules(realpathSync(fileURLToPath(import.meta.resolve('eslint')))),
+];
 
 function outermostNodeModules(path: string): string {
   const at = path.split(sep).indexOf('node_modules');
