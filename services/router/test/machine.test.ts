@@ -319,11 +319,12 @@ describe('startTask', () => {
     expect(run.state.finishedAt).toBe(T0.toISOString());
     expect(run.state.route.agent).toBe(target);
     expect(run.requests()).toEqual([]);
+    // The hand-off first, the task's last event after it.
     expect(run.published.map((o) => [o.subject, o.type, o.msgId])).toEqual([
-      [subjects.taskEvents(ID), eventTypes.taskEscalated, `${ID}.event.1`],
       [subjects.escalation(target), eventTypes.taskEscalated, `${ID}.escalation`],
+      [subjects.taskEvents(ID), eventTypes.taskEscalated, `${ID}.event.1`],
     ]);
-    const [onEvents, onEscalation] = run.published;
+    const [onEscalation, onEvents] = run.published;
     expect(onEvents?.withReport).toBe(true);
     expect(onEscalation?.withReport).toBeUndefined();
     // The same escalation, with the same seq, goes to both subjects.

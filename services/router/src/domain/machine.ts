@@ -322,13 +322,14 @@ export function startTask(task: NewTask, defaults: Defaults, now: Date): TaskSta
       reason: route.reason,
       matched: route.matched[route.agent],
     };
-    d.event(eventTypes.taskEscalated, escalation, true);
+    // The hand-off goes out first: whoever sees the task escalated finds the escalation sent.
     state.outbox.push({
       subject: subjects.escalation(route.agent),
       type: eventTypes.taskEscalated,
-      data: { seq: state.seq, ...escalation },
+      data: { seq: state.seq + 1, ...escalation },
       msgId: `${state.id}.escalation`,
     });
+    d.event(eventTypes.taskEscalated, escalation, true);
     return state;
   }
   d.event(eventTypes.taskAccepted, {
