@@ -568,6 +568,28 @@ export type PatchPlan = { rows: number[]; reread: number[] } | { reason: string 
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+function sameInts(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Whether the central files are the previous ones: their ranking depends only on the graph,
+ * on which files are parsed and which define something, and on the paths. An edit that
+ * leaves all of these alone (a body rewritten with the names it used, a comment, a new
+ * function using nothing new) needs no PageRank.
+ */
+function sameCentral(input: PatchInput, files: readonly AnalysedFile[], edges: Int32Array): boolean {
+  const { analysis: prev } = input.previous;
+  if (input.diff.moved || !sameInts(prev.edges, edges)) return false;
+  return input.diff.changed.every((j) => {
+    const before = prev.files[input.diff.back[j] as number]?.symbols;
+    const after = files[j]?.symbols;
+    return (before === undefined) === (after === undefined) && (before ?? 0) > 0 === (after ?? 0) > 0;
+  });
+}
+
 /** Names whose linking flags differ between two versions of a file's definitions. */
 function renamedNames(before: readonly SymbolDef[], after: readonly SymbolDef[]): string[] {
   const a = postingsOf(before);
@@ -774,11 +796,14 @@ export function patchAnalysis(input: PatchInput, plan: Extract<PatchPlan, { rows
     ...state.skipped.map(([j, reason]) => ({ path: files[j]?.path ?? '', reason })),
   ]);
   const previousCentral = new Map(prev.central.flatMap((c): Array<[number, string[]]> => (at(c.index) >= 0 ? [[at(c.index), c.defines]] : [])));
-  const { central, missing } = centralFiles(analysis, (j) => {
+  const namesOf = (j: number) => {
     const change = input.changes.get(j);
     const record = change ? change.after : recordOf(files[j]?.blob ?? '');
     return record ? topLevelNames(record.defs) : previousCentral.get(j);
-  });
+  };
+  const { central, missing } = sameCentral(input, files, analysis.edges)
+    ? { central: prev.central.map((c) => ({ index: c.index, defines: namesOf(c.index) ?? c.defines })), missing: [] }
+    : centralFiles(analysis, namesOf);
   analysis.central = central;
   return { analysis, state, missing };
 }
