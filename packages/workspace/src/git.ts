@@ -36,6 +36,8 @@ export interface GitWorkspace {
   mirror(url: string): Promise<string>;
   /** Fetches and resolves a ref (the default branch when absent) to a commit id. */
   resolveCommit(url: string, ref?: string): Promise<string>;
+  /** The tree of a commit (fetching it when the mirror lacks it); known without git when this workspace resolved the commit. */
+  treeOf(url: string, commit: string): Promise<string>;
   listFiles(url: string, commit: string): Promise<RepoFile[]>;
   readFile(url: string, commit: string, path: string): Promise<Buffer | null>;
   /** Contents of many blobs in one git process. */
@@ -58,6 +60,12 @@ export function createGitWorkspace(root: string): GitWorkspace {
     const next = previous.then(fn, fn);
     locks.set(key, next.catch(() => {}));
     return next;
+  };
+  // A commit's tree never changes: remembered from resolving it, so analysing it costs no git call.
+  const trees = new Map<string, string>();
+  const rememberTree = (commit: string, tree: string) => {
+    trees.set(commit, tree);
+    if (trees.size > 10_000) trees.delete(trees.keys().next().value as string);
   };
   const mirrorPath = (url: string) => join(root, 'mirrors', `${createHash('sha256').update(url).digest('hex').slice(0, 16)}.git`);
   const exists = (path: string) => stat(path).then(() => true, () => false);
@@ -102,18 +110,38 @@ export function createGitWorkspace(root: string): GitWorkspace {
     return path;
   };
 
+  const resolveCommit = async (url: string, ref?: string): Promise<string> => {
+    const path = await mirror(url);
+    await fetch(url, path);
+    const wanted = ref ?? 'HEAD';
+    if (wanted.startsWith('-')) throw new InputError(`ref "${wanted}" may not start with "-"`);
+    let resolved: string;
+    try {
+      // The commit and its tree in one call (`--`: both are revisions, never paths).
+      resolved = await git(path, ['rev-parse', `${wanted}^{commit}`, `${wanted}^{tree}`, '--']);
+    } catch {
+      throw new NotFoundError(`ref "${wanted}" does not exist in ${url}`);
+    }
+    const [commit = '', tree = ''] = resolved.split('\n');
+    rememberTree(commit, tree);
+    return commit;
+  };
+
   return {
     mirror,
-    async resolveCommit(url, ref) {
+    resolveCommit,
+    async treeOf(url, commit) {
+      const known = trees.get(commit);
+      if (known) return known;
       const path = await mirror(url);
-      await fetch(url, path);
-      const wanted = ref ?? 'HEAD';
-      if (wanted.startsWith('-')) throw new InputError(`ref "${wanted}" may not start with "-"`);
-      try {
-        return await git(path, ['rev-parse', '--verify', '--quiet', `${wanted}^{commit}`]);
-      } catch {
-        throw new NotFoundError(`ref "${wanted}" does not exist in ${url}`);
-      }
+      const treeOf = () => git(path, ['rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
+      // A commit the mirror does not have yet: resolving it fetches.
+      const tree = await treeOf().catch(async () => {
+        await resolveCommit(url, commit);
+        return treeOf();
+      });
+      rememberTree(commit, tree);
+      return tree;
     },
     async listFiles(url, commit) {
       const path = await ensureCommit(url, commit);

@@ -53,6 +53,22 @@ describe('createGitWorkspace', () => {
     expect(feature).not.toBe(head);
   });
 
+  it("gives a commit's tree, for a resolved commit and for one the mirror has not fetched yet", async () => {
+    const head = await ws.resolveCommit(repo.dir);
+    expect(await ws.treeOf(repo.dir, head)).toBe(await repo.git('rev-parse', 'main^{tree}'));
+    const feature = await repo.git('rev-parse', 'feature');
+    expect(await ws.treeOf(repo.dir, feature)).toBe(await repo.git('rev-parse', 'feature^{tree}'));
+    // A commit made after the mirror was cloned (on a branch of its own): asking for its tree fetches it.
+    await repo.git('checkout', '-q', '-b', 'later');
+    await writeFile(join(repo.dir, 'later.txt'), 'later\n');
+    await repo.git('add', 'later.txt');
+    await repo.git('commit', '-qm', 'later');
+    await repo.git('checkout', '-q', 'main');
+    const later = await repo.git('rev-parse', 'later');
+    expect(await ws.treeOf(repo.dir, later)).toBe(await repo.git('rev-parse', 'later^{tree}'));
+    await expect(ws.treeOf(repo.dir, '0'.repeat(40))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('rejects an unknown ref with a NotFound error', async () => {
     await expect(ws.resolveCommit(repo.dir, 'no-such-branch')).rejects.toMatchObject({
       code: 'NOT_FOUND',

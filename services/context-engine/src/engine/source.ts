@@ -77,14 +77,8 @@ export function commitSource(workspace: GitWorkspace, url: string, commit: strin
   let identity: Promise<Identity> | undefined;
   const identify = () =>
     (identity ??= (async () => {
-      const where = await workspace.mirror(url);
-      mirror = where;
-      const treeOf = () => git(where, ['rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
-      // A commit the mirror does not have yet: resolving it fetches.
-      const tree = await treeOf().catch(async () => {
-        await workspace.resolveCommit(url, commit);
-        return treeOf();
-      });
+      const tree = await workspace.treeOf(url, commit);
+      mirror = await workspace.mirror(url);
       return { repo: url, commit, tree, key: tree, dirty: 0 };
     })());
   return {
