@@ -202,12 +202,14 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
     return done(cached, 'hit', 0, 0, { via: 'shared cache' });
   }
 
-  // The listing, and meanwhile the previous analysis of the repository.
+  // The listing, and meanwhile the previous analysis of the repository (often the clean state just looked up, when an edit made the checkout dirty).
   const [listing, previous] = await Promise.all([
     source.list(),
     options.cache
       .getPointer<{ key: string }>(latestPointer(identity.repo))
-      .then((pointer) => (pointer && pointer.key !== identity.key ? previousOf(pointer.key, identity.repo, options) : undefined)),
+      .then((pointer) =>
+        pointer && pointer.key !== identity.key ? previousOf(pointer.key, identity.repo, options, guessed?.key === pointer.key ? guessed.analysis : undefined) : undefined,
+      ),
   ]);
   const sorted = sortFiles(listing, options.maxFileBytes);
   const diff = previous ? diffFiles(previous.analysis, listing.files) : undefined;
@@ -225,10 +227,10 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
   return done(built.analysis, reused > 0 ? 'incremental' : 'cold', parsed, reused, patched ? { via: 'patched' } : { via: 'built', ...(why ? { why } : {}), ...(threads ? { threads } : {}) });
 }
 
-/** The previous analysis of a repository with its patch state, from this process or the shared cache. */
-async function previousOf(key: string, repo: string, options: AnalyzeOptions): Promise<{ analysis: Analysis; state: PatchState } | undefined> {
+/** The previous analysis of a repository with its patch state, from this process, what was fetched already, or the shared cache. */
+async function previousOf(key: string, repo: string, options: AnalyzeOptions, fetched?: Analysis | null): Promise<{ analysis: Analysis; state: PatchState } | undefined> {
   const known = options.memo === false ? undefined : memo.get(key);
-  const [analysis, state] = await Promise.all([known?.analysis ?? options.cache.getAnalysis(key), known?.state ?? options.cache.getPatchState(key)]);
+  const [analysis, state] = await Promise.all([known?.analysis ?? fetched ?? options.cache.getAnalysis(key), known?.state ?? options.cache.getPatchState(key)]);
   return analysis && state && analysis.repo === repo ? { analysis, state } : undefined;
 }
 
