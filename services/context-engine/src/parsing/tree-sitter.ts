@@ -114,7 +114,7 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
   const tree = c.parser.parse(text);
   if (!tree) throw new Error('tree-sitter returned no tree');
   try {
-    const defs = new Map<number, SymbolDef & { rank: number }>();
+    const defs: SymbolDef[] = [];
     const refs = new Map<string, number>();
     const imports: string[] = [];
     let commentLines = 0;
@@ -129,14 +129,10 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
           const id = capture.node.text;
           refs.set(id, (refs.get(id) ?? 0) + 1);
         } else if (name === 'def') {
+          // One pattern per node type: each definition node is captured once.
           const found = definitionAt(grammar, capture.node);
-          if (!found) continue;
-          // The same node can be reached twice; the more specific kind wins (a function over a variable).
-          const existing = defs.get(capture.node.startIndex);
-          const rank = found.kind === 'variable' || found.kind === 'type' ? 1 : 0;
-          if (existing && existing.rank <= rank) continue;
-          const def = describe(grammar, js, found.kind, capture.node, found.name, found.body, text);
-          if (def) defs.set(capture.node.startIndex, { ...def, rank });
+          const def = found && describe(grammar, js, found.kind, capture.node, found.name, found.body, text);
+          if (def) defs.push(def);
         } else if (name === 'import') specifiers.push(capture.node.text.replace(/^"|"$/g, ''));
         else if (name === 'import.statement') {
           const source = capture.node.childForFieldName('source');
@@ -152,10 +148,7 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
     return {
       lines: text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0),
       commentLines,
-      defs: [...defs.values()]
-        .sort((a, b) => a.line - b.line)
-        .slice(0, MAX_DEFS)
-        .map(({ rank: _rank, ...d }) => d),
+      defs: defs.sort((a, b) => a.line - b.line).slice(0, MAX_DEFS),
       refs: Object.fromEntries(topRefs),
       imports: [...new Set(imports)],
       style: measureStyle(text, js),
