@@ -160,6 +160,14 @@ async function benchTree(name, build, task, changeFile, other) {
       if (commit) git(dir, 'commit', '-qam', `bench edit ${edits}`);
     };
     const warmup = { op: 'warmup', repo: other };
+    // Another file starts using what the changed file defines: a change that rewires the reference graph.
+    const user = neighbourTs(dir, target);
+    let uses = 0;
+    const useNow = () => {
+      uses += 1;
+      appendFileSync(join(dir, user), `\nexport const benchUses${uses} = benchEdit1;\n`);
+      git(dir, 'commit', '-qam', `bench use ${uses}`);
+    };
 
     for (let run = 1; run <= RUNS; run++) {
       say(`${name}: cold and repomix, run ${run} of ${RUNS}`);
@@ -206,6 +214,13 @@ async function benchTree(name, build, task, changeFile, other) {
       changeNow(true);
       add('service.change.worker', expectVia(analyzed(measure([warmup, an('service')]))[0], 'patched', 'service change, warm worker').ms);
     }
+    say(`${name}: one file changed to use a name ${target} defines (${user}): the reference graph changes`);
+    for (let run = 1; run <= RUNS; run++) {
+      useNow();
+      add('service.rewire.new', expectVia(analyzed(measure([an('service')]))[0], 'patched', 'service rewiring change, new process').ms);
+      useNow();
+      add('service.rewire.worker', expectVia(analyzed(measure([warmup, an('service')]))[0], 'patched', 'service rewiring change, warm worker').ms);
+    }
     // The same worker: it analysed the state before (its first change here loaded the parser, as in a new process; not counted).
     const sameService = measure(Array.from({ length: RUNS + 1 }, () => [change(true), an('service')]).flat());
     for (const r of analyzed(sameService).slice(1)) add('service.change.same', expectVia(r, 'patched', 'service change, same worker').ms);
@@ -239,9 +254,16 @@ async function benchTree(name, build, task, changeFile, other) {
   }
 }
 
+const tsFiles = (dir) => git(dir, 'ls-files').split('\n').filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'));
 const middleTs = (dir) => {
-  const list = git(dir, 'ls-files').split('\n').filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'));
+  const list = tsFiles(dir);
   return list[Math.floor(list.length / 2)] ?? list[0];
+};
+/** The TypeScript file listed after `target` (before it, when it is the last). */
+const neighbourTs = (dir, target) => {
+  const list = tsFiles(dir);
+  const at = list.indexOf(target);
+  return list[at + 1] ?? list[at - 1];
 };
 
 let server;
@@ -301,6 +323,7 @@ for (const r of results) {
     `| one file changed, new process | ${fmt(s['service.change.new'])} = ${pct(s['service.change.new'], s['service.cold'])} of cold | ${fmt(s['worktree.change.new'])} = ${pct(s['worktree.change.new'], s['worktree.cold'])} of cold (edit not committed) |`,
     `| one file changed, warm worker | ${fmt(s['service.change.worker'])} = ${pct(s['service.change.worker'], s['service.cold'])} | ${fmt(s['worktree.change.worker'])} = ${pct(s['worktree.change.worker'], s['worktree.cold'])} |`,
     `| one file changed, same worker (it analysed the state before) | ${fmt(s['service.change.same'])} = ${pct(s['service.change.same'], s['service.cold'])} | ${fmt(s['worktree.change.same'])} = ${pct(s['worktree.change.same'], s['worktree.cold'])} |`,
+    `| one file changed to use a name the first defines (the reference graph changes, so PageRank runs): new process / warm worker | ${fmt(s['service.rewire.new'])} = ${pct(s['service.rewire.new'], s['service.cold'])} / ${fmt(s['service.rewire.worker'])} = ${pct(s['service.rewire.worker'], s['service.cold'])} | (not measured) |`,
     `| one file changed and committed, new process | (above) | ${fmt(s['worktree.commit.new'])} = ${pct(s['worktree.commit.new'], s['worktree.cold'])} |`,
     `| a file added, new process | ${fmt(s['service.add.new'])} = ${pct(s['service.add.new'], s['service.cold'])} (committed) | ${fmt(s['worktree.add.new'])} = ${pct(s['worktree.add.new'], s['worktree.cold'])} (not yet committed) |`,
     `| whole request on warm (analysis, rank, map, files): first in a new process / again / warm worker | ${fmt(s['service.request.first'])} / ${fmt(s['service.request.again'])} / ${fmt(s['service.request.worker'])} | ${fmt(s['worktree.request.first'])} / ${fmt(s['worktree.request.again'])} / ${fmt(s['worktree.request.worker'])} |`,
