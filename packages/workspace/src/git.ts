@@ -135,10 +135,10 @@ export function createGitWorkspace(root: string): GitWorkspace {
       if (known) return known;
       const path = await mirror(url);
       const treeOf = () => git(path, ['rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
-      // A commit the mirror does not have yet: resolving it fetches.
+      // A commit the mirror does not have yet: resolving it fetches (and learns its tree).
       const tree = await treeOf().catch(async () => {
         await resolveCommit(url, commit);
-        return treeOf();
+        return trees.get(commit) ?? treeOf();
       });
       rememberTree(commit, tree);
       return tree;

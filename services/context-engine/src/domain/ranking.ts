@@ -121,14 +121,16 @@ interface FileNames {
 
 const fileNames = new WeakMap<readonly unknown[], FileNames>();
 
+/** What a ranking never shows: dependencies, build output, secrets. */
+const neverRanked = (path: string) => isNoise(path) || isSecretFile(path);
+
 function fileNamesOf(files: Analysis['files']): FileNames {
   const known = fileNames.get(files);
   if (known) return known;
   const out: FileNames = { lower: [], byBase: new Map(), byStem: new Map(), hidden: new Uint8Array(files.length) };
   files.forEach((f, i) => {
-    const noise = isNoise(f.path);
-    if (noise || isSecretFile(f.path)) out.hidden[i] = 1;
-    if (noise) {
+    if (neverRanked(f.path)) out.hidden[i] = 1;
+    if (isNoise(f.path)) {
       out.lower.push(undefined);
       return;
     }
@@ -233,8 +235,7 @@ export function bestConnected(analysis: Analysis, limit: number, keep: (index: n
   const out: number[] = [];
   for (const c of candidates) {
     if (out.length === limit) break;
-    // What a ranking never shows: dependencies, build output, secrets.
-    if (!isNoise(c.path) && !isSecretFile(c.path)) out.push(c.index);
+    if (!neverRanked(c.path)) out.push(c.index);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { grammarFor } from '../domain/languages.js';
-import { type FileRecord, NO_STYLE } from '../domain/records.js';
+import { type FileRecord, NO_STYLE, lineCount } from '../domain/records.js';
 import type { SymbolParser } from './tree-sitter.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -20,7 +20,7 @@ export function recordFor(path: string, content: Buffer, parser: SymbolParser | 
   const empty = { lines: 0, commentLines: 0, defs: [], refs: {}, imports: [], style: NO_STYLE, parseErrors: false };
   if ('reason' in decoded) return { ...empty, skipped: decoded.reason };
   const text = decoded.text;
-  const lines = text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  const lines = lineCount(text);
   if (lines > 0 && text.length / lines > 500) return { ...empty, lines, skipped: 'minified or generated (lines average over 500 characters)' };
   const grammar = grammarFor(path);
   if (!grammar || !parser) return { ...empty, lines };

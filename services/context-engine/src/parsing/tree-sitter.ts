@@ -1,6 +1,6 @@
 import { type Node, Parser, Query, loadLanguage } from '@patchbay/grammars';
 import type { Grammar } from '../domain/languages.js';
-import { type FileRecord, type SymbolDef, type SymbolKind, measureStyle } from '../domain/records.js';
+import { type FileRecord, type SymbolDef, type SymbolKind, lineCount, measureStyle } from '../domain/records.js';
 import { DEFINITIONS, QUERIES } from './queries.js';
 
 /** Turns source text into a file record with tree-sitter. */
@@ -146,7 +146,7 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
 
     const topRefs = [...refs.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_REFS);
     return {
-      lines: text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0),
+      lines: lineCount(text),
       commentLines,
       defs: defs.sort((a, b) => a.line - b.line).slice(0, MAX_DEFS),
       refs: Object.fromEntries(topRefs),
