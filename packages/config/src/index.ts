@@ -19,3 +19,4 @@ export {
   withRepositoryOverride,
   type QualityConfig,
 } from './quality.js';
+export { inheritedEnvironment } from './environment.js';

@@ -1,27 +1,24 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { execa } from 'execa';
 import type { FileChange } from '@patchbay/contracts';
 import { GitError, InputError, NotFoundError } from '@patchbay/errors';
+import { runGit } from './git-process.js';
 
-/** Git never prompts, never signs, and names patchbay as the committer. */
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo', GCM_INTERACTIVE: 'never' };
+/** Git never signs, and names patchbay as the committer. */
 const IDENTITY = ['-c', 'user.name=patchbay', '-c', 'user.email=patchbay@localhost', '-c', 'commit.gpgsign=false'];
 
 export async function git(cwd: string, args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
-  const result = await execa('git', [...IDENTITY, ...args], {
-    cwd,
-    env: { ...GIT_ENV, ...options.env },
-    reject: false,
-    stripFinalNewline: true,
-    maxBuffer: 256 * 1024 * 1024,
+  const result = await runGit(cwd, [...IDENTITY, ...args], {
+    ...(options.env ? { env: options.env } : {}),
     ...(options.input !== undefined ? { input: options.input } : {}),
   });
   if (result.exitCode !== 0) {
     throw new GitError(`git ${args.slice(0, 3).join(' ')} failed (exit ${String(result.exitCode)}): ${result.stderr.trim().slice(0, 2_000)}`);
   }
-  return result.stdout;
+  // One final newline dropped: what callers compare and split is the text itself.
+  const end = result.stdout.at(-1) === 0x0a ? (result.stdout.at(-2) === 0x0d ? 2 : 1) : 0;
+  return result.stdout.toString('utf8', 0, result.stdout.length - end);
 }
 
 export interface RepoFile {
@@ -158,15 +155,8 @@ export function createGitWorkspace(root: string): GitWorkspace {
     },
     async readFile(url, commit, file) {
       const path = await ensureCommit(url, commit);
-      const result = await execa('git', ['cat-file', 'blob', `${commit}:${file}`], {
-        cwd: path,
-        encoding: 'buffer',
-        // The content exactly, final newline included.
-        stripFinalNewline: false,
-        reject: false,
-        env: GIT_ENV,
-      });
-      return result.exitCode === 0 ? Buffer.from(result.stdout) : null;
+      const result = await runGit(path, ['cat-file', 'blob', `${commit}:${file}`]);
+      return result.exitCode === 0 ? result.stdout : null;
     },
     readBlobs: async (url, blobs) => catBlobs(await mirror(url), blobs),
     async withWorktree(url, commit, fn) {
@@ -189,15 +179,12 @@ export async function catBlobs(cwd: string, blobs: readonly string[]): Promise<M
   const out = new Map<string, Buffer>();
   const unique = [...new Set(blobs)];
   if (unique.length === 0) return out;
-  const result = await execa('git', ['cat-file', '--batch'], {
-    cwd,
+  const result = await runGit(cwd, ['cat-file', '--batch'], {
     input: `${unique.join('\n')}\n`,
-    encoding: 'buffer',
     maxBuffer: 2 * 1024 * 1024 * 1024,
-    reject: false,
-    env: { ...GIT_ENV, GIT_OPTIONAL_LOCKS: '0' },
+    env: { GIT_OPTIONAL_LOCKS: '0' },
   });
-  const data = Buffer.from(result.stdout);
+  const data = result.stdout;
   let offset = 0;
   while (offset < data.length) {
     const eol = data.indexOf(0x0a, offset);

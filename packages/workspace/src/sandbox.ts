@@ -1,6 +1,5 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { execa } from 'execa';
 import { SandboxError } from '@patchbay/errors';
 import { isSecretName } from '@patchbay/secrets';
 
@@ -59,6 +58,9 @@ export interface IsolationSupport {
 
 const probes = new Map<string, Promise<IsolationSupport>>();
 
+/** execa loads when a command is sandboxed: processes that only run git never pay its ~90 ms of module loading. */
+const loadExeca = () => import('execa');
+
 async function findOnPath(name: string, path: string | undefined): Promise<string | undefined> {
   for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
     if (!dir || !isAbsolute(dir)) continue;
@@ -85,6 +87,7 @@ export function isolationSupport(options: { bwrap?: string; path?: string } = {}
     probe = (async (): Promise<IsolationSupport> => {
       const bwrap = options.bwrap ?? (await findOnPath('bwrap', options.path));
       if (!bwrap) return { available: false, reason: 'bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)' };
+      const { execa } = await loadExeca();
       const result = await execa(bwrap, [...BASE_ARGS, '--', '/bin/sh', '-c', 'exit 0'], { reject: false, timeout: 10_000, stdin: 'ignore', all: true });
       if (result.exitCode === 0) return { available: true, bwrap };
       const why = (result.all ?? '').trim().split('\n')[0] || (result.failed ? (result.shortMessage ?? 'failed') : `exit ${String(result.exitCode)}`);
@@ -215,6 +218,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     }
   }
 
+  const { execa } = await loadExeca();
   const started = performance.now();
   const child = execa(file, args, {
     cwd: options.cwd,

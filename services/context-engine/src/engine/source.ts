@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, lstat, mkdir, open, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
-import { execa } from 'execa';
-import { type GitWorkspace, catBlobs, git } from '@patchbay/workspace';
+import { GitError } from '@patchbay/errors';
+import { type GitWorkspace, catBlobs, git, runGit } from '@patchbay/workspace';
 
 export interface ListedFile {
   path: string;
@@ -40,7 +40,7 @@ export interface RepoSource {
 }
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
+const GIT_ENV = { GIT_OPTIONAL_LOCKS: '0' };
 
 /** Git's blob hash of some content. */
 export function blobHash(content: Buffer): string {
@@ -181,8 +181,11 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
   const root = resolve(dir);
   const fromDisk = new Map<string, Buffer>();
   const now = options.now ?? Date.now;
-  const gitOut = async (args: string[]) =>
-    (await execa('git', args, { cwd: root, env: GIT_ENV, maxBuffer: 1 << 30, stripFinalNewline: false })).stdout;
+  const gitOut = async (args: string[]) => {
+    const r = await runGit(root, args, { env: GIT_ENV, maxBuffer: 1 << 30 });
+    if (r.exitCode !== 0) throw new GitError(`git ${args.slice(0, 2).join(' ')} failed in ${root} (exit ${String(r.exitCode)}): ${r.stderr.trim().slice(0, 2_000)}`);
+    return r.stdout.toString('utf8');
+  };
   let identity: Promise<Identity> | undefined;
   const dirtyFiles: ListedFile[] = [];
   const dirtyPaths = new Set<string>();
@@ -192,8 +195,8 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
   /** HEAD, its tree and where the repository's index is, in one git call. */
   const revParse = () =>
     (heads ??= (async () => {
-      const r = await execa('git', ['rev-parse', '--git-path', 'index', 'HEAD', 'HEAD^{tree}'], { cwd: root, env: GIT_ENV, reject: false });
-      const [index = '', head = '', tree = ''] = r.stdout.trim().split('\n');
+      const r = await runGit(root, ['rev-parse', '--git-path', 'index', 'HEAD', 'HEAD^{tree}'], { env: GIT_ENV });
+      const [index = '', head = '', tree = ''] = r.stdout.toString('utf8').trim().split('\n');
       // No commit yet: the empty tree.
       return r.exitCode === 0 ? { head, tree, index: resolve(root, index) } : { head: '', tree: EMPTY_TREE, index: resolve(root, index) };
     })());
@@ -203,15 +206,12 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
     const gitIndex = (await indexOfCheckout(root)) ?? (await revParse()).index;
     const own = options.stateDir ? await ownIndex(options.stateDir, root, gitIndex).catch(() => undefined) : undefined;
     if (own) {
-      const r = await execa('git', ['-c', 'core.untrackedCache=true', '-c', 'status.showUntrackedFiles=all', ...statusArgs], {
-        cwd: root,
+      const r = await runGit(root, ['-c', 'core.untrackedCache=true', '-c', 'status.showUntrackedFiles=all', ...statusArgs], {
         // Git may update this copy (stat data, untracked cache): it is ours, never the repository's index.
         env: { ...GIT_ENV, GIT_OPTIONAL_LOCKS: '1', GIT_INDEX_FILE: own },
         maxBuffer: 1 << 30,
-        stripFinalNewline: false,
-        reject: false,
       });
-      if (r.exitCode === 0) return r.stdout;
+      if (r.exitCode === 0) return r.stdout.toString('utf8');
     }
     return gitOut([...statusArgs, '--untracked-files=all']);
   };
