@@ -23,8 +23,8 @@ export interface GitRun {
 /**
  * Runs git and collects its output. A non-zero exit is a result, not an error (callers decide);
  * git missing, or output over the limit, is a GitError. node:child_process rather than execa:
- * git runs on every analysis, and execa's ~90 ms of module loading was a tenth of a small
- * repository's cold analysis in a new process.
+ * every process that reads a repository runs git, and execa's ~90 ms of module loading made
+ * `patchbay context` on a warm cache about a quarter slower (bench/cli).
  */
 export function runGit(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitRun> {
   const maxBuffer = options.maxBuffer ?? 256 * 1024 * 1024;
