@@ -8,6 +8,7 @@ import { runGit } from './git-process.js';
 /** Git never signs, and names patchbay as the committer. */
 const IDENTITY = ['-c', 'user.name=patchbay', '-c', 'user.email=patchbay@localhost', '-c', 'commit.gpgsign=false'];
 
+/** Runs git as patchbay (see IDENTITY): its output as text, or a GitError naming the command and what git said. */
 export async function git(cwd: string, args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
   const result = await runGit(cwd, [...IDENTITY, ...args], {
     ...(options.env ? { env: options.env } : {}),
