@@ -97,12 +97,17 @@ function buildSelfTree(dir) {
   return { files, bytes, packages: 1 };
 }
 
-/** A small repository a warm worker served before (never the measured one). */
+/**
+ * The repository a warm worker served before (never the measured one): 40 modules, about
+ * 600 KB, enough that building its analysis uses a parsing thread.
+ */
 function buildOtherRepo(dir) {
   mkdirSync(join(dir, 'src'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'other', type: 'module', scripts: { test: 'node --test' } }));
   for (let i = 0; i < 40; i++) {
-    writeFileSync(join(dir, 'src', `module${i}.ts`), `import { helper${(i + 1) % 40} } from './module${(i + 1) % 40}.js';\n\nexport function helper${i}(value: number): number {\n  return value > 100 ? value : helper${(i + 1) % 40}(value + ${i});\n}\n`);
+    const next = (i + 1) % 40;
+    const steps = Array.from({ length: 180 }, (_, k) => `export function step${i}x${k}(value: number): number {\n  return helper${next}(value + ${k});\n}\n`);
+    writeFileSync(join(dir, 'src', `module${i}.ts`), `import { helper${next} } from './module${next}.js';\n\nexport function helper${i}(value: number): number {\n  return value > 100 ? value : helper${next}(value + ${i});\n}\n\n${steps.join('\n')}`);
   }
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'add', '-A');
@@ -186,6 +191,10 @@ async function benchTree(name, build, task, changeFile, other) {
         add(`${path}.cold.rss`, cold.maxRssMb);
         add('files', r.files);
         add('symbols', r.symbols);
+        // A running worker's first analysis of this tree: it has just built another repository's (cache emptied first), so its parsing thread is up and warm.
+        await clearContextCache(url);
+        const [inWorker] = analyzed(measure([warmup, an(path)]));
+        add(`${path}.cold.worker`, expectVia(inWorker, 'built', `cold ${path} in a warm worker`).ms);
       }
     }
 
@@ -317,6 +326,7 @@ for (const r of results) {
     `| repomix pack (whole process) | ${fmt(s['repomix.wall'])}, ${fmt(s['repomix.rss'], 'MB')} | (same) |`,
     `| cold: whole process (Node start, imports, analysis, storing) | ${fmt(s['service.cold.wall'])}, ${fmt(s['service.cold.rss'], 'MB')} | ${fmt(s['worktree.cold.wall'])}, ${fmt(s['worktree.cold.rss'], 'MB')} |`,
     `| cold: analysis in the process | ${fmt(s['service.cold'])} | ${fmt(s['worktree.cold'])} |`,
+    `| cold: analysis in a warm worker (it built another repository's analysis just before) | ${fmt(s['service.cold.worker'])} | ${fmt(s['worktree.cold.worker'])} |`,
     `| warm, new process | ${fmt(s['service.warm.new'])} | ${fmt(s['worktree.warm.new'])} |`,
     `| warm, warm worker (served another repository before, never this one) | ${fmt(s['service.warm.worker'])} | ${fmt(s['worktree.warm.worker'])} |`,
     `| warm, same worker | ${fmt(s['service.warm.same'])} | ${fmt(s['worktree.warm.same'])} |`,

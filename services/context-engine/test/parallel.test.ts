@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRepository, loadSymbolParser, memoryContextCache } from '@patchbay/context-engine';
 import { type GitFixture, createGitFixture } from '@patchbay/testkit';
@@ -34,4 +38,62 @@ describe('parsing on several threads', () => {
     expect(two.stats.filesParsed).toBe(1_200);
     expect(plainAnalysis(two.analysis)).toEqual(plainAnalysis(one.analysis));
   });
+
+  it('keeps its threads for the next parse without keeping the process alive', async () => {
+    // A real process: two cold builds in a row (the second on the thread the first left idle), then nothing.
+    const run = await twoBuilds([]);
+    expect(run).toMatchObject({ code: 0, err: '' });
+    expect(run.result).toEqual({
+      routes: [
+        { via: 'built', threads: 1 },
+        { via: 'built', threads: 1 },
+      ],
+      same: true,
+    });
+  });
+
+  it('parses on this thread when a parsing thread cannot start', async () => {
+    // Workers inherit Node's flags, and --input-type makes a worker's own file fail to load.
+    const run = await twoBuilds(['--input-type=module']);
+    expect(run).toMatchObject({ code: 0 });
+    expect(run.result).toEqual({ routes: [{ via: 'built' }, { via: 'built' }], same: true });
+  });
 });
+
+/** Runs two cold builds of the fixture in a new Node process (with `flags`), and how that process ended. */
+async function twoBuilds(flags: string[]): Promise<{ code: number | null | 'still running'; err: string; result: unknown }> {
+  const engine = new URL('../dist/index.js', import.meta.url).href;
+  const script = `
+    import { analyzeRepository, loadSymbolParser, memoryContextCache, workingTreeSource } from ${JSON.stringify(engine)};
+    const analyse = () => {
+      const cache = memoryContextCache();
+      const source = workingTreeSource(${JSON.stringify(repo.dir)}, { maxFileBytes: ${MAX_FILE_BYTES}, ttlMs: 60000, loadIndex: async () => null, saveIndex: async () => {} });
+      return analyzeRepository(source, { cache, parser: loadSymbolParser, maxFileBytes: ${MAX_FILE_BYTES}, memo: false, threads: 1 });
+    };
+    const first = await analyse();
+    const second = await analyse();
+    console.log(JSON.stringify({ routes: [first.route, second.route], same: JSON.stringify(first.analysis.files) === JSON.stringify(second.analysis.files) }));
+  `;
+  const dir = await mkdtemp(join(tmpdir(), 'patchbay-two-builds-'));
+  const file = join(dir, 'two-builds.mjs');
+  await writeFile(file, script);
+  const args = flags.includes('--input-type=module') ? [...flags, '-e', script] : [...flags, file];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  // Idle threads are kept for a minute: a process they held would outlive this wait.
+  const code = await new Promise<number | null | 'still running'>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('still running');
+    }, 30_000);
+    child.on('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  await rm(dir, { recursive: true, force: true });
+  return { code, err, result: out ? (JSON.parse(out) as unknown) : undefined };
+}

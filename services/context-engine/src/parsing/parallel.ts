@@ -35,13 +35,17 @@ function batchesOf(files: readonly ToParse[]): ToParse[][] {
   return batches;
 }
 
+/** How long a parsing thread stays after a parse, for the next one (its grammars loaded, its code compiled). */
+const IDLE_MS = 60_000;
+
 /** One parsing thread, answering batches in order. */
-function parsingThread(grammars: readonly Grammar[]) {
+function parsingThread() {
   const worker = new Worker(new URL('./parse-worker.js', import.meta.url));
-  worker.postMessage({ grammars: [...grammars] } satisfies Preload);
   const pending = new Map<number, { resolve: (records: Array<[string, FileRecord]>) => void; reject: (err: Error) => void }>();
   let next = 0;
+  let alive = true;
   const failAll = (err: Error) => {
+    alive = false;
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
@@ -54,7 +58,13 @@ function parsingThread(grammars: readonly Grammar[]) {
   worker.on('error', failAll);
   worker.on('exit', () => failAll(new Error('parsing thread exited')));
   return {
+    /** Loads grammars ahead of the files (once each). */
+    preload(grammars: readonly Grammar[]) {
+      worker.postMessage({ grammars: [...grammars] } satisfies Preload);
+    },
     parse(files: readonly ToParse[]): Promise<Array<[string, FileRecord]>> {
+      // A thread that died (even before its first batch) answers nothing: fail now, not never.
+      if (!alive) return Promise.reject(new Error('parsing thread is not running'));
       const id = next++;
       const batch: Batch = { id, files: files.map((f) => ({ blob: f.blob, path: f.path, bytes: f.content })) };
       return new Promise((resolve, reject) => {
@@ -62,20 +72,65 @@ function parsingThread(grammars: readonly Grammar[]) {
         worker.postMessage(batch);
       });
     },
-    stop: () => worker.terminate(),
+    /** Whether it can take another parse: running, nothing in flight. */
+    reusable: () => alive && pending.size === 0,
+    /** While idle it must not keep the process alive; while parsing it must. */
+    hold: (busy: boolean) => (busy ? worker.ref() : worker.unref()),
+    stop: async () => {
+      alive = false;
+      await worker.terminate();
+    },
   };
 }
 
-export type ParsingThreads = Array<ReturnType<typeof parsingThread>>;
+type ParsingThread = ReturnType<typeof parsingThread>;
+export type ParsingThreads = ParsingThread[];
 
-/** Whether parsing this much is worth threads, and how many (one per further core, at most 3). */
+/** This process's idle parsing threads, each with the timer that stops it. */
+const idle: Array<{ thread: ParsingThread; timer: NodeJS.Timeout }> = [];
+
+/** At most this many parsing threads per parse, and idle (each holds its own runtime and grammars). */
+const MAX_THREADS = 3;
+
+/** Whether parsing this much is worth threads, and how many (one per further core, at most MAX_THREADS). */
 export function threadsFor(bytes: number, wanted?: number): number {
-  return bytes >= PARALLEL_MIN_BYTES ? Math.max(0, Math.min(wanted ?? availableParallelism() - 1, 3)) : 0;
+  return bytes >= PARALLEL_MIN_BYTES ? Math.max(0, Math.min(wanted ?? availableParallelism() - 1, MAX_THREADS)) : 0;
 }
 
-/** Starts parsing threads ahead of the files (they load the grammars meanwhile); hand them to parseInParallel, which stops them. */
+/**
+ * Parsing threads for a parse, idle ones of an earlier parse first (a long-lived worker pays
+ * a thread's start, its grammars and its warm-up once), told the grammars now so they load
+ * them while the files are read; hand them to parseInParallel, which gives them back.
+ */
 export function startParsingThreads(count: number, grammars: readonly Grammar[]): ParsingThreads {
-  return Array.from({ length: count }, () => parsingThread(grammars));
+  const threads: ParsingThreads = [];
+  while (threads.length < count) {
+    const reused = idle.pop();
+    if (reused) clearTimeout(reused.timer);
+    const thread = reused?.thread.reusable() ? reused.thread : parsingThread();
+    if (reused && thread !== reused.thread) void reused.thread.stop();
+    thread.hold(true);
+    thread.preload(grammars);
+    threads.push(thread);
+  }
+  return threads;
+}
+
+/** Gives threads back after a parse: kept idle a while when they are well (as many as one parse uses at most), else stopped. */
+async function giveBack(threads: ParsingThreads): Promise<void> {
+  await Promise.all(
+    threads.map(async (thread) => {
+      if (!thread.reusable() || idle.length >= MAX_THREADS) return thread.stop();
+      thread.hold(false);
+      const timer = setTimeout(() => {
+        const at = idle.findIndex((entry) => entry.thread === thread);
+        if (at >= 0) idle.splice(at, 1);
+        void thread.stop();
+      }, IDLE_MS);
+      timer.unref();
+      idle.push({ thread, timer });
+    }),
+  );
 }
 
 /**
@@ -131,8 +186,11 @@ export async function parseInParallel(
         if (parsed) used += 1;
       }),
     ]);
-  } finally {
+  } catch (err) {
+    // A batch in flight on a thread may still come back: those threads are stopped, not kept.
     await Promise.all(workers.map((w) => w.stop()));
+    throw err;
   }
+  await giveBack(workers);
   return { records: out, threads: used };
 }
