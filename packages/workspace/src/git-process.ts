@@ -20,6 +20,13 @@ export interface GitRun {
   stderr: string;
 }
 
+/** The git command in words for a message: its first three arguments after the `-c name=value` settings. */
+function commandOf(args: readonly string[]): string {
+  let at = 0;
+  while (args[at] === '-c') at += 2;
+  return args.slice(at, at + 3).join(' ');
+}
+
 /**
  * Runs git and collects its output. A non-zero exit is a result, not an error (callers decide);
  * git missing, or output over the limit, is a GitError. node:child_process rather than execa:
@@ -28,6 +35,7 @@ export interface GitRun {
  */
 export function runGit(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitRun> {
   const maxBuffer = options.maxBuffer ?? 256 * 1024 * 1024;
+  const command = `git ${commandOf(args)}`;
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
       cwd,
@@ -44,7 +52,7 @@ export function runGit(cwd: string, args: readonly string[], options: GitRunOpti
       outBytes += chunk.length;
       if (outBytes <= maxBuffer) out.push(chunk);
       else {
-        failure = new GitError(`git ${args.slice(0, 3).join(' ')}: output over ${maxBuffer} bytes`);
+        failure = new GitError(`${command}: output over ${maxBuffer} bytes`);
         child.kill('SIGKILL');
       }
     });
@@ -54,7 +62,7 @@ export function runGit(cwd: string, args: readonly string[], options: GitRunOpti
       errBytes += chunk.length;
     });
     child.on('error', (cause) => {
-      failure ??= new GitError(`git ${args.slice(0, 3).join(' ')} could not run: ${cause.message}`, { cause });
+      failure ??= new GitError(`${command} could not run: ${cause.message}`, { cause });
       // Not started at all: no 'close' is certain to follow.
       if (child.pid === undefined) reject(failure);
     });

@@ -50,7 +50,7 @@ describe('runGit', () => {
   it('fails with a GitError when git cannot start there', async () => {
     const gone = await mkdtemp(join(tmpdir(), 'patchbay-gone-'));
     await rm(gone, { recursive: true });
-    await expect(runGit(gone, ['status'])).rejects.toMatchObject({ code: 'GIT_FAILED', message: expect.stringMatching(/could not run/) });
+    await expect(runGit(gone, ['-c', 'core.quotePath=false', 'status', '--porcelain'])).rejects.toMatchObject({ code: 'GIT_FAILED', message: expect.stringMatching(/^git status --porcelain could not run/) });
   });
 });
 
