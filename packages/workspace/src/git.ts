@@ -9,11 +9,8 @@ import { runGit } from './git-process.js';
 const IDENTITY = ['-c', 'user.name=patchbay', '-c', 'user.email=patchbay@localhost', '-c', 'commit.gpgsign=false'];
 
 /** Runs git as patchbay (see IDENTITY): its output as text, or a GitError naming the command and what git said. */
-export async function git(cwd: string, args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
-  const result = await runGit(cwd, [...IDENTITY, ...args], {
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.input !== undefined ? { input: options.input } : {}),
-  });
+export async function git(cwd: string, args: readonly string[], options: { input?: string; env?: Record<string, string>; maxBuffer?: number } = {}): Promise<string> {
+  const result = await runGit(cwd, [...IDENTITY, ...args], options);
   if (result.exitCode !== 0) {
     throw new GitError(`git ${args.slice(0, 3).join(' ')} failed (exit ${String(result.exitCode)}): ${result.stderr.trim().slice(0, 2_000)}`);
   }

@@ -51,7 +51,6 @@ export interface FileRecord {
   skipped?: string;
 }
 
-/** Empty measurements for files that are not parsed (docs, configs, other languages). */
 /** Lines of a text, a final line without its newline included ('' has none). */
 export function lineCount(text: string): number {
   let lines = 0;
@@ -59,6 +58,7 @@ export function lineCount(text: string): number {
   return text === '' || text.endsWith('\n') ? lines : lines + 1;
 }
 
+/** Empty measurements for files that are not parsed (docs, configs, other languages). */
 export const NO_STYLE: StyleCounts = { indent2: 0, indent4: 0, indentTab: 0, semicolon: 0, noSemicolon: 0, singleQuote: 0, doubleQuote: 0 };
 
 /** Counts lines, indentation, semicolons and quotes: cheap, and enough to name a style. */

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, lstat, mkdir, open, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
-import { GitError } from '@patchbay/errors';
 import { type GitWorkspace, catBlobs, git, runGit } from '@patchbay/workspace';
 
 export interface ListedFile {
@@ -181,11 +180,7 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
   const root = resolve(dir);
   const fromDisk = new Map<string, Buffer>();
   const now = options.now ?? Date.now;
-  const gitOut = async (args: string[]) => {
-    const r = await runGit(root, args, { env: GIT_ENV, maxBuffer: 1 << 30 });
-    if (r.exitCode !== 0) throw new GitError(`git ${args.slice(0, 2).join(' ')} failed in ${root} (exit ${String(r.exitCode)}): ${r.stderr.trim().slice(0, 2_000)}`);
-    return r.stdout.toString('utf8');
-  };
+  const gitOut = (args: string[]) => git(root, args, { env: GIT_ENV, maxBuffer: 1 << 30 });
   let identity: Promise<Identity> | undefined;
   const dirtyFiles: ListedFile[] = [];
   const dirtyPaths = new Set<string>();
