@@ -186,6 +186,83 @@ describe('ranking for a task', () => {
   });
 });
 
+describe('reference graph', () => {
+  it("links files by what they can reach: not by a module's own names, nor by a method name alone", async () => {
+    const repo = await createGitFixture({
+      'package.json': '{ "name": "graph", "type": "module" }\n',
+      'src/queue.ts': 'export class Queue {\n  push(item: string): void {\n    void item;\n  }\n}\n',
+      // Calls an array's push: nothing to do with Queue.
+      'src/report.ts': "const rows: string[] = [];\nrows.push('a');\n\nexport function report(): string[] {\n  return rows;\n}\n",
+      'src/jobs.ts': "import { Queue } from './queue.js';\n\nexport function enqueue(queue: Queue): void {\n  queue.push('job');\n}\n",
+      // `probes` is limits.ts's own; health.ts has a property of that name.
+      'src/limits.ts': 'const probes = 3;\n\nexport function retries(): number {\n  return probes;\n}\n',
+      'src/health.ts': 'export interface Health {\n  probes: number;\n}\n\nexport function check(health: Health): number {\n  return health.probes;\n}\n',
+      // A CommonJS module shares its names without export statements.
+      'lib/legacy.js': 'function legacyTotal(rows) {\n  return rows.length;\n}\nmodule.exports = { legacyTotal };\n',
+      'lib/run.js': 'legacyTotal([]);\n',
+    });
+    try {
+      const cache = memoryContextCache();
+      const { analysis } = await analyzeRepository(localSource(repo.dir, cache), { cache, parser: loadSymbolParser, maxFileBytes: MAX_FILE_BYTES, memo: false });
+      const path = (i: number | undefined) => analysis.files[i ?? -1]?.path;
+      const edges = new Set<string>();
+      for (let i = 0; i < analysis.edges.length; i += 3) edges.add(`${path(analysis.edges[i])} -> ${path(analysis.edges[i + 1])}`);
+      expect([...edges].sort()).toEqual(['lib/run.js -> lib/legacy.js', 'src/jobs.ts -> src/queue.ts']);
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
+describe('plain words of a task', () => {
+  const WORDS: Record<string, string> = {
+    'package.json': '{ "name": "words", "type": "module" }\n',
+    'src/board.ts': "export interface Board {\n  write(entry: string): void;\n}\n\nexport function openBoard(): Board {\n  return { write: () => undefined };\n}\n",
+    'src/publisher.ts': "import { openBoard } from './board.js';\n\nexport function publishAll(): void {\n  openBoard().write('all');\n}\n",
+    // A property that shares a task word, and an exported function that is that word.
+    'src/provider.ts': 'export interface ChatRequest {\n  stream?: boolean;\n}\n',
+    'src/streams.ts': 'export function stream(): string {\n  return "s";\n}\n',
+    'src/consumer.ts': "import { stream } from './streams.js';\n\nexport const first = stream();\n",
+    'src/openai-provider.ts': 'export function chat(): string {\n  return "hi";\n}\n',
+    'test/streams.test.ts': "import { stream } from '../src/streams.js';\n\nconst stalls = stream();\nvoid stalls;\n",
+  };
+  let words: GitFixture;
+  beforeAll(async () => {
+    words = await createGitFixture(WORDS);
+  });
+  afterAll(async () => {
+    await words.remove();
+  });
+
+  it('lean the ranking behind what the task names precisely, and never name a property', async () => {
+    const { context: c } = await contextOf(words.dir, 'Make board writes retry when the stream is unavailable');
+    const ranked = c.repoMap.ranked.map((r) => [r.path, r.reason]);
+    expect(ranked.slice(0, 2)).toEqual([
+      ['src/board.ts', 'named in the task'],
+      ['src/publisher.ts', 'uses src/board.ts'],
+    ]);
+    expect(ranked[2]).toEqual(['src/streams.ts', 'defines stream, a word of the task']);
+    expect(ranked.find((r) => r[0] === 'src/provider.ts')?.[1]).toBe('reference graph rank');
+    expect(c.task.identifiers).toEqual(['Board', 'stream']);
+  });
+
+  it("lead when nothing more precise is named, but not through a test's names", async () => {
+    const { context: c } = await contextOf(words.dir, 'The stream stalls');
+    expect(c.repoMap.ranked.slice(0, 2).map((r) => [r.path, r.reason])).toEqual([
+      ['src/streams.ts', 'defines stream, named in the task'],
+      ['src/consumer.ts', 'uses src/streams.ts'],
+    ]);
+    expect(c.task.identifiers).toEqual(['stream']);
+  });
+
+  it('name a workspace package by its directory, and a file by part of its name', async () => {
+    const { context: c } = await contextOf(dir('MONOREPO'), 'The web app shows prices without a currency');
+    expect(c.repoMap.ranked[0]).toMatchObject({ path: 'apps/web/src/Price.tsx', reason: 'in apps/web, named in the task' });
+    const { context: d } = await contextOf(words.dir, 'Support the OpenAI responses API');
+    expect(d.repoMap.ranked[0]).toMatchObject({ path: 'src/openai-provider.ts', reason: 'its name has "openai", named in the task' });
+  });
+});
+
 describe('budget', () => {
   it('never exceeds the map budget, and says by rank what it left out', async () => {
     let previous = -1;

@@ -117,6 +117,17 @@ const STEPS: Step[] = [
   { name: 'a manifest, aliases unchanged', files: { 'package.json': json({ name: 'mixed', type: 'module', scripts: { test: 'vitest run --reporter=dot' }, devDependencies: { vitest: '^4.0.0' } }) }, via: 'patched' },
   { name: 'Python', files: { 'scripts/helpers.py': ['def clean_row(row):', '    return row.strip()', '', 'def CleanAll(rows):', '    return [clean_row(r) for r in rows]', ''].join('\n') }, via: 'patched' },
   { name: 'several files at once', files: { 'src/services/users.ts': BASE['src/services/users.ts'] ?? '', 'src/services/orders.ts': `${BASE['src/services/orders.ts']}\nexport const userSlugCount = 0;\n` }, via: 'patched' },
+  {
+    name: "a module's own name that another file uses (no link), and a method called by name only",
+    files: {
+      'src/lib/quiet.ts': "import { slugify } from './strings.js';\n\nfunction quietSlug(text: string): string {\n  return slugify(text);\n}\n\nexport class Queue {\n  enqueueItem(item: string): string {\n    return quietSlug(item);\n  }\n}\n",
+      'src/services/quietly.ts': "export const q = (list: { enqueueItem(x: string): string }) => list.enqueueItem(quietSlug('a'));\n",
+    },
+    via: 'patched',
+  },
+  { name: 'the module exports that name (its users link to it now)', files: { 'src/lib/quiet.ts': "import { slugify } from './strings.js';\n\nfunction quietSlug(text: string): string {\n  return slugify(text);\n}\n\nexport class Queue {\n  enqueueItem(item: string): string {\n    return quietSlug(item);\n  }\n}\n\nexport { quietSlug };\n" }, via: 'patched' },
+  { name: 'a script (no import or export) defines a name others use', files: { 'src/lib/legacy.js': 'function legacyTotal(a) {\n  return a;\n}\nmodule.exports = { legacyTotal };\n', 'src/services/legacy-user.js': 'legacyTotal(1);\n' }, via: 'patched' },
+  { name: 'and becomes a module that does not export it', files: { 'src/lib/legacy.js': "import './strings.js';\n\nfunction legacyTotal(a) {\n  return a;\n}\n" }, via: 'patched' },
   { name: 'a side-effect import starts resolving (only where imports look can tell)', files: { 'src/lib/setup.ts': "console.log('setup');\n" }, via: 'patched' },
   { name: 'the first definer of a name with case variants removed', files: { 'src/a/helpers.ts': null }, via: 'patched' },
   { name: 'a file added that an import was waiting for', files: { 'src/lib/numbers.ts': 'export function clamp(n: number): number {\n  return Math.max(0, n);\n}\n' }, via: 'patched' },

@@ -53,6 +53,41 @@ describe('symbols and imports tree-sitter finds', () => {
     expect(record.imports).toEqual(['./a.js', './b.js', './lazy.js', 'node:fs']);
   });
 
+  it('ES modules: top-level names they do not export are their own; scripts share theirs', async () => {
+    const exports = (defs: ReadonlyArray<{ name: string; exported: boolean; local?: true; container?: string }>) =>
+      defs.map((d) => `${d.container ? `${d.container}.` : ''}${d.name} ${d.exported ? 'exported' : d.local ? 'local' : 'shared'}`);
+    const module = await parse(
+      'typescript',
+      [
+        "import { x } from './x.js';",
+        'function hidden() {}',
+        'export function shown() {}',
+        'function listed() {}',
+        'function renamed() {}',
+        'export { listed, renamed as alias };',
+        'function byDefault() {}',
+        'export default byDefault;',
+        "export { elsewhere } from './elsewhere.js';",
+        'function elsewhere() {}',
+        'class Box { open() {} }',
+      ].join('\n'),
+    );
+    expect(exports(module.defs)).toEqual([
+      'hidden local',
+      'shown exported',
+      'listed exported',
+      'renamed exported',
+      'byDefault exported',
+      // The re-export names another module's `elsewhere`, not this one.
+      'elsewhere local',
+      'Box local',
+      'Box.open exported',
+    ]);
+    // CommonJS and scripts: what they share is not written in export statements.
+    const script = await parse('javascript', ["const fs = require('node:fs');", 'function total(a) { return a; }', 'module.exports = { total };'].join('\n'));
+    expect(exports(script.defs)).toEqual(['fs shared', 'total shared']);
+  });
+
   it('Python: functions, classes and methods; assignments at module level only', async () => {
     const record = await parse('python', ['import os', 'from .models import User', 'LIMIT = 10', 'def top(a):', '    local = 1', '    return a', 'class Service:', '    attr = 1', '    def run(self):', '        pass', 'if True:', '    hidden = 1'].join('\n'));
     expect(kinds(record.defs)).toEqual(['variable LIMIT', 'function top', 'class Service', 'method Service.run']);

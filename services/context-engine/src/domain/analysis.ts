@@ -12,7 +12,7 @@ import { detectTooling } from './tooling.js';
 import { byText } from './text-order.js';
 
 /** Bumped whenever what an analysis holds or how it is computed changes: old cache entries are then ignored. */
-export const ANALYSIS_VERSION = 6;
+export const ANALYSIS_VERSION = 7;
 
 /** What a request needs of a file's record: its symbols and size, not the references the graph was built from. */
 export type SlimRecord = Pick<FileRecord, 'lines' | 'commentLines' | 'defs'>;
@@ -223,6 +223,7 @@ function graphContext(files: readonly AnalysedFile[], names: NameTable, facts: F
 /** One file's out-edges (references weighted, imports counted), direct links, and the names it uses from elsewhere. */
 function outgoing(g: Graph, from: number, refs: Readonly<Record<string, number>>, imports: readonly string[]) {
   const out = new Map<number, number>();
+  const viaMembers = new Map<number, number>();
   const linked = new Set<number>();
   const used: string[] = [];
   for (const [name, count] of Object.entries(refs)) {
@@ -232,19 +233,30 @@ function outgoing(g: Graph, from: number, refs: Readonly<Record<string, number>>
     if (!ds.includes(from)) used.push(name);
     if (ds.length > MAX_DEFINERS) continue;
     const w = (nameWeight(name, ds.length) * Math.sqrt(count)) / ds.length;
-    for (const to of ds) if (to !== from) out.set(to, (out.get(to) ?? 0) + w);
+    for (const to of ds) {
+      if (to === from) continue;
+      const into = linking.members.has(to) ? viaMembers : out;
+      into.set(to, (into.get(to) ?? 0) + w);
+    }
     const unique = linking.topLevel;
     if (unique !== undefined && unique >= 0 && unique !== from && name.length >= 4) linked.add(unique);
   }
-  const kept = new Map([...out].sort((a, b) => b[1] - a[1]).slice(0, MAX_OUT_EDGES));
   const f = g.files[from] as AnalysedFile;
+  // Target → how many of the file's imports resolve there.
+  const imported = new Map<number, number>();
   for (const spec of imports) {
     for (const target of resolveImport(f.path, spec, f.language, g.resolve)) {
       const to = g.index.get(target);
-      if (to === undefined || to === from) continue;
-      kept.set(to, (kept.get(to) ?? 0) + 1);
-      linked.add(to);
+      if (to !== undefined && to !== from) imported.set(to, (imported.get(to) ?? 0) + 1);
     }
+  }
+  // A method's name alone (`.push()`, `.get()`) does not say whose method is called: it only
+  // strengthens a link that something else made (another name, an import).
+  for (const [to, w] of viaMembers) if (out.has(to) || imported.has(to)) out.set(to, (out.get(to) ?? 0) + w);
+  const kept = new Map([...out].sort((a, b) => b[1] - a[1]).slice(0, MAX_OUT_EDGES));
+  for (const [to, times] of imported) {
+    kept.set(to, (kept.get(to) ?? 0) + times);
+    linked.add(to);
   }
   return { kept, linked, used };
 }

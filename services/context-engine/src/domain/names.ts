@@ -2,8 +2,10 @@ import type { SymbolDef } from './records.js';
 
 /** A posting's flags: the file has a definition of the name that links files in the reference graph… */
 export const LINKS = 1;
-/** …and the first such definition in the file is top-level. */
+/** …and the first such definition in the file is top-level… */
 export const TOP_LEVEL = 2;
+/** …and exported (what a task's plain words may name). */
+export const EXPORTED = 4;
 
 const GENERIC = new Set(['constructor', '__init__', 'main', 'init', 'toString', 'default', 'index', 'get', 'set', 'run', 'test', 'name', 'id', 'value', 'data', 'type', 'key']);
 /** Kinds whose names link files; members like interface properties are too common to mean a dependency. */
@@ -11,7 +13,7 @@ const LINKING_KINDS = new Set(['function', 'class', 'method', 'interface', 'type
 
 /** Whether a name is specific enough to link the files using it to the files defining it. */
 export const isLinkingName = (name: string) => name.length >= 2 && !GENERIC.has(name);
-const isLinkingDef = (d: Pick<SymbolDef, 'name' | 'kind'>) => isLinkingName(d.name) && LINKING_KINDS.has(d.kind);
+const isLinkingDef = (d: Pick<SymbolDef, 'name' | 'kind' | 'local'>) => isLinkingName(d.name) && LINKING_KINDS.has(d.kind) && !d.local;
 
 /**
  * The flat arrays of a name table. Names are sorted by their lower-case form, then by where
@@ -24,7 +26,7 @@ export interface NameTableData {
   offsets: Int32Array;
   /** Per name, the files (indices) defining it, ascending. */
   files: Int32Array;
-  /** Per posting, LINKS and TOP_LEVEL. */
+  /** Per posting, LINKS, TOP_LEVEL and EXPORTED. */
   flags: Uint8Array;
   /** Per name, how many files other than its definers use it. */
   usedBy: Int32Array;
@@ -33,6 +35,8 @@ export interface NameTableData {
 /** How a name links files: the files with a linking definition, and the one file defining it top-level when only one does. */
 export interface Linking {
   definers: number[];
+  /** The definers that define it only as a member (a method): a call `x.push()` says little about which file it reaches. */
+  members: ReadonlySet<number>;
   /** The only file whose first linking definition is top-level; -1 when several are; absent when none. */
   topLevel?: number;
 }
@@ -108,6 +112,16 @@ export class NameTable {
     return out;
   }
 
+  /** Files defining a name at top level and exporting it (ascending). */
+  exporters(name: string): number[] {
+    const i = this.indexOf(name);
+    const out: number[] = [];
+    if (i < 0) return out;
+    const { offsets, files, flags } = this.data;
+    for (let p = offsets[i] as number; p < (offsets[i + 1] as number); p++) if ((flags[p] as number) & EXPORTED) out.push(files[p] as number);
+    return out;
+  }
+
   usedBy(name: string): number {
     // Asked for every symbol a map shows: worth a hash map.
     const i = this.#exactMap().get(name) ?? -1;
@@ -135,7 +149,8 @@ export class NameTable {
     const known = this.#linking.get(name);
     if (known) return known.definers.length ? known : undefined;
     const i = this.#exactMap().get(name);
-    const result: Linking = { definers: [] };
+    const members = new Set<number>();
+    const result: Linking = { definers: [], members };
     if (i !== undefined) {
       const { offsets, files, flags } = this.data;
       let top: number | undefined;
@@ -144,6 +159,7 @@ export class NameTable {
         if (!(f & LINKS)) continue;
         result.definers.push(files[p] as number);
         if (f & TOP_LEVEL) top = top === undefined ? (files[p] as number) : -1;
+        else members.add(files[p] as number);
       }
       if (top !== undefined) result.topLevel = top;
     }
@@ -151,6 +167,8 @@ export class NameTable {
     return result.definers.length ? result : undefined;
   }
 }
+
+type Defs = ReadonlyArray<Pick<SymbolDef, 'name' | 'kind' | 'container' | 'local'> & Partial<Pick<SymbolDef, 'exported'>>>;
 
 /** A name's postings while a table is built or patched. */
 interface Entry {
@@ -161,7 +179,7 @@ interface Entry {
 }
 
 /** What one file's definitions contribute: name → [flags, position of its first definition]. */
-export function postingsOf(defs: readonly Pick<SymbolDef, 'name' | 'kind' | 'container'>[]): Map<string, [flags: number, position: number]> {
+export function postingsOf(defs: Defs): Map<string, [flags: number, position: number]> {
   const out = new Map<string, [number, number]>();
   defs.forEach((d, position) => {
     if (d.name.length < 2) return;
@@ -171,7 +189,7 @@ export function postingsOf(defs: readonly Pick<SymbolDef, 'name' | 'kind' | 'con
       out.set(d.name, posting);
     }
     // The first linking definition of a name in a file decides whether it counts as top-level.
-    if (isLinkingDef(d) && !(posting[0] & LINKS)) posting[0] = LINKS | (d.container === undefined ? TOP_LEVEL : 0);
+    if (isLinkingDef(d) && !(posting[0] & LINKS)) posting[0] = LINKS | (d.container === undefined ? TOP_LEVEL | (d.exported ? EXPORTED : 0) : 0);
   });
   return out;
 }
@@ -206,7 +224,7 @@ function tableOf(order: readonly string[], entries: ReadonlyMap<string, Entry>):
  * The table of every name the code files define (files in index order, each with its
  * definitions), with `positions` for patching it later. Usage counts start at zero.
  */
-export function buildNameTable(code: Iterable<{ index: number; defs: readonly Pick<SymbolDef, 'name' | 'kind' | 'container'>[] }>): { table: NameTable; positions: Int32Array } {
+export function buildNameTable(code: Iterable<{ index: number; defs: Defs }>): { table: NameTable; positions: Int32Array } {
   const entries = new Map<string, Entry>();
   for (const { index, defs } of code) {
     for (const [name, [flags, position]] of postingsOf(defs)) {
@@ -225,8 +243,6 @@ export function buildNameTable(code: Iterable<{ index: number; defs: readonly Pi
   const { data, positions } = tableOf(order, entries);
   return { table: new NameTable(data), positions };
 }
-
-type Defs = readonly Pick<SymbolDef, 'name' | 'kind' | 'container'>[];
 
 /**
  * The table after some files changed: their old postings removed, their new ones added,

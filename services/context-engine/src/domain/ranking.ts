@@ -1,6 +1,6 @@
 import { isSecretFile } from '@patchbay/secrets';
 import type { Analysis } from './analysis.js';
-import { isCode, isNoise } from './languages.js';
+import { isCode, isNoise, isTestFile } from './languages.js';
 import { mentionedTerms } from './relevance.js';
 import { byText } from './text-order.js';
 
@@ -115,6 +115,8 @@ interface FileNames {
   byBase: Map<string, number[]>;
   /** Stem (file name without extensions and test affixes, 4+ characters, not index/main/…) → files. */
   byStem: Map<string, number[]>;
+  /** A part (4+ characters) of a compound stem (`openai` of openai-provider.ts) → files. */
+  byPart: Map<string, number[]>;
   /** Files never ranked: dependencies, build output, secrets. */
   hidden: Uint8Array;
 }
@@ -127,7 +129,12 @@ const neverRanked = (path: string) => isNoise(path) || isSecretFile(path);
 function fileNamesOf(files: Analysis['files']): FileNames {
   const known = fileNames.get(files);
   if (known) return known;
-  const out: FileNames = { lower: [], byBase: new Map(), byStem: new Map(), hidden: new Uint8Array(files.length) };
+  const out: FileNames = { lower: [], byBase: new Map(), byStem: new Map(), byPart: new Map(), hidden: new Uint8Array(files.length) };
+  const add = (map: Map<string, number[]>, key: string, i: number) => {
+    const list = map.get(key);
+    if (list) list.push(i);
+    else map.set(key, [i]);
+  };
   files.forEach((f, i) => {
     if (neverRanked(f.path)) out.hidden[i] = 1;
     if (isNoise(f.path)) {
@@ -138,21 +145,30 @@ function fileNamesOf(files: Analysis['files']): FileNames {
     const base = lower.slice(lower.lastIndexOf('/') + 1);
     const stem = base.replace(/(\.(test|spec))?\.[a-z0-9]+$/, '').replace(/^test_|_test$/, '');
     out.lower.push(lower);
-    const bases = out.byBase.get(base);
-    if (bases) bases.push(i);
-    else out.byBase.set(base, [i]);
-    if (stem.length >= 4 && !/^(index|main|init|utils?|types?)$/.test(stem)) {
-      const stems = out.byStem.get(stem);
-      if (stems) stems.push(i);
-      else out.byStem.set(stem, [i]);
-    }
+    add(out.byBase, base, i);
+    if (stem.length >= 4 && !/^(index|main|init|utils?|types?)$/.test(stem)) add(out.byStem, stem, i);
+    const parts = stem.split(/[-_.]+/);
+    if (parts.length > 1) for (const part of new Set(parts)) if (part.length >= 4) add(out.byPart, part, i);
   });
   fileNames.set(files, out);
   return out;
 }
 
-/** The files and symbols of the repository that a task's text names. */
-export function namedInTask(analysis: Analysis, taskText: string): { files: number[]; identifiers: string[] } {
+/** Files a plain word of the task points at: it says less than a path, a file name or a code-shaped name. */
+export interface Hint {
+  /** Why, as in `defines stream`, `in services/codegen`, `its name has "openai"`. */
+  what: string;
+  files: number[];
+  /** The symbol, when the word names one. */
+  symbol?: string;
+}
+
+/**
+ * What a task's text names in the repository: files (by path, file name or stem), symbols (by
+ * code-shaped words), and hints (plain words naming an exported symbol, a workspace package, or
+ * part of a file name).
+ */
+export function namedInTask(analysis: Analysis, taskText: string): { files: number[]; identifiers: string[]; hints: Hint[] } {
   const terms = mentionedTerms(taskText);
   const lowerTerms = new Set(terms);
   const pathLike = (taskText.match(/[\w.-]+(?:\/[\w.-]+)+/g) ?? []).map((p) => p.replace(/^\.\//, '').replace(/[.,:;]+$/, '').toLowerCase());
@@ -181,23 +197,51 @@ export function namedInTask(analysis: Analysis, taskText: string): { files: numb
     if (hits?.length && hits.length <= 3 && !files.some((i) => hits.includes(i))) files.push(...hits);
   }
   // A word matches the names equal to it ignoring case: the one defined first stands for them.
-  const defined = (lower: string) => {
-    const variants = analysis.names.variants(lower).filter((v) => v.name.length >= 3);
-    const first = variants[0];
-    return first ? { name: first.name, files: variants.reduce((n, v) => n + v.files.length, 0) } : undefined;
-  };
+  // Code-shaped words (camelCase, snake_case, `quoted`, called()) name any symbol. A plain word
+  // ("stream", "tasks") is English first: it names a symbol only when it is long, when few
+  // files define it, and when it is an exported top-level name outside the tests (not a
+  // property, a local helper or a test's constant that happens to share the word).
   const identifiers = new Set<string>();
+  const words = new Map<string, number[]>();
   for (const m of taskText.matchAll(IDENTIFIER)) {
     const word = m[0];
-    const found = defined(word.toLowerCase());
-    if (!found || STOP.has(word.toLowerCase())) continue;
+    const lower = word.toLowerCase();
+    if (STOP.has(lower)) continue;
+    const variants = analysis.names.variants(lower).filter((v) => v.name.length >= 3);
+    const first = variants[0];
+    if (!first) continue;
     const after = taskText.slice((m.index ?? 0) + word.length, (m.index ?? 0) + word.length + 1);
     const before = taskText.slice(Math.max(0, (m.index ?? 0) - 1), m.index ?? 0);
-    // Code-shaped words (camelCase, snake_case, `quoted`, called()) name symbols; plain words only when long and rare.
     const codeShaped = /[a-z][A-Z]|_|^[A-Z][a-z]+[A-Z]/.test(word) || after === '(' || before === '`';
-    if (codeShaped || (word.length >= 5 && found.files <= 3)) identifiers.add(found.name);
+    if (codeShaped) {
+      identifiers.add(first.name);
+      continue;
+    }
+    const definers = variants.reduce((n, v) => n + v.files.length, 0);
+    if (word.length < 5 || definers > 3) continue;
+    for (const v of variants) {
+      const exporters = analysis.names.exporters(v.name).filter((i) => !isTestFile(analysis.files[i]?.path ?? ''));
+      if (exporters.length) {
+        words.set(v.name, exporters);
+        break;
+      }
+    }
   }
-  return { files: [...new Set(files)].sort((a, b) => a - b), identifiers: [...identifiers] };
+  const hints: Hint[] = [...words].filter(([name]) => !identifiers.has(name)).map(([name, ds]) => ({ what: `defines ${name}`, files: ds, symbol: name }));
+  // A workspace package the task names by its directory ("the router", "codegen: …").
+  const named = new Set(files);
+  for (const dir of analysis.architecture.workspaces) {
+    const last = dir.slice(dir.lastIndexOf('/') + 1).toLowerCase();
+    if (!lowerTerms.has(last)) continue;
+    const inside = analysis.files.flatMap((f, i) => (f.symbols !== undefined && f.path.startsWith(`${dir}/`) && !isTestFile(f.path) && !named.has(i) ? [i] : []));
+    if (inside.length) hints.push({ what: `in ${dir}`, files: inside });
+  }
+  // Part of a compound file name ("openai" for openai-provider.ts), when few files carry it.
+  for (const t of terms) {
+    const hits = names.byPart.get(t)?.filter((i) => !named.has(i) && !claimed.has(i));
+    if (hits?.length && hits.length <= 3) hints.push({ what: `its name has "${t}"`, files: hits });
+  }
+  return { files: [...named].sort((a, b) => a - b), identifiers: [...identifiers], hints };
 }
 
 /**
@@ -256,9 +300,17 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
   }
   for (const i of named.files) personal[i] = 1;
   const tier0 = new Set(named.files);
-  for (const [, ds] of definersOf) {
-    for (const i of ds) personal[i] = (personal[i] ?? 0) + 1 / ds.length;
-    if (ds.length <= 3) for (const i of ds) tier0.add(i);
+  const seed = (ds: Int32Array | number[], weight: number, tiered: boolean) => {
+    for (const i of ds) personal[i] = (personal[i] ?? 0) + weight / ds.length;
+    if (tiered && ds.length <= 3) for (const i of ds) tier0.add(i);
+  };
+  for (const [, ds] of definersOf) seed(ds, 1, true);
+  // Hints lead only when nothing more precise was named; otherwise they lean the ranking.
+  const hintsLead = tier0.size === 0;
+  const hinted = new Map<number, string>();
+  for (const hint of named.hints) {
+    seed(hint.files, hintsLead ? 1 : 0.5, hintsLead);
+    for (const i of hint.files) if (!hinted.has(i)) hinted.set(i, hint.what);
   }
   const score = scoresFor(analysis, personal);
 
@@ -271,7 +323,11 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
     if (tier0.has(from) && !tier0.has(to)) dependencies.set(to, from);
   }
   const path = (i: number) => analysis.files[i]?.path ?? '';
-  const idsIn = (i: number) => named.identifiers.filter((id) => analysis.names.files(id)?.includes(i));
+  const idsIn = (i: number) => [...definersOf].flatMap(([id, ds]) => (ds.includes(i) ? [id] : []));
+  const whyNamed = (i: number) => {
+    const ids = idsIn(i);
+    return ids.length ? `defines ${ids.slice(0, 3).join(', ')}` : (hinted.get(i) ?? '');
+  };
   const hidden = fileNamesOf(analysis.files).hidden;
   const files: RankedFile[] = analysis.files.flatMap((f, i) => {
     if (hidden[i]) return [];
@@ -279,17 +335,17 @@ export function rankFiles(analysis: Analysis, taskText: string): Ranking {
     let reason: string;
     if (tier0.has(i)) {
       tier = 0;
-      const ids = idsIn(i);
-      reason = named.files.includes(i) ? 'named in the task' : `defines ${ids.slice(0, 3).join(', ')}, named in the task`;
+      reason = named.files.includes(i) ? 'named in the task' : `${whyNamed(i)}, named in the task`;
     } else if (dependents.has(i)) {
       tier = 1;
       reason = `uses ${path(dependents.get(i) as number)}`;
     } else if (dependencies.has(i)) {
       tier = 2;
       reason = `used by ${path(dependencies.get(i) as number)}`;
-    } else reason = f.symbols !== undefined ? 'reference graph rank' : isCode(f.language) ? 'code' : 'other';
+    } else if (hinted.has(i)) reason = `${hinted.get(i) as string}, a word of the task`;
+    else reason = f.symbols !== undefined ? 'reference graph rank' : isCode(f.language) ? 'code' : 'other';
     return [{ index: i, path: f.path, score: score(i), tier, reason }];
   });
   files.sort((a, b) => a.tier - b.tier || b.score - a.score || byText(a.path, b.path));
-  return { files, named: named.files.map(path), identifiers: named.identifiers };
+  return { files, named: named.files.map(path), identifiers: [...named.identifiers, ...named.hints.flatMap((h) => (h.symbol ? [h.symbol] : []))] };
 }

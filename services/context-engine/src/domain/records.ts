@@ -22,6 +22,8 @@ export interface SymbolDef {
   exported: boolean;
   /** Class, interface or struct the member belongs to. */
   container?: string;
+  /** Seen by no other file: a top-level name an ES module does not export. */
+  local?: true;
 }
 
 /** Lines and indentation measured on the text, for conventions. */

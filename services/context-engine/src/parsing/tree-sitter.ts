@@ -105,6 +105,20 @@ function isExportedJs(node: Node): boolean {
   return false;
 }
 
+/** Local names an export statement without a declaration exports: `export { a, b as c }`, `export default a`. */
+function exportedNames(node: Node, into: Set<string>): void {
+  if (node.childForFieldName('declaration')) return;
+  const value = node.childForFieldName('value');
+  if (value?.type === 'identifier') into.add(value.text);
+  for (const child of node.namedChildren) {
+    if (child?.type !== 'export_clause') continue;
+    for (const specifier of child.namedChildren) {
+      const local = specifier?.type === 'export_specifier' ? specifier.childForFieldName('name') : null;
+      if (local) into.add(local.text);
+    }
+  }
+}
+
 function goReceiver(node: Node): string | undefined {
   const receiver = node.childForFieldName('receiver')?.text ?? '';
   return /(\w+)\s*(?:\[[^\]]*\])?\s*\)$/.exec(receiver)?.[1];
@@ -119,6 +133,9 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
     const imports: string[] = [];
     let commentLines = 0;
     const js = grammar === 'typescript' || grammar === 'tsx' || grammar === 'javascript';
+    // An ES module (an import or export statement): its top-level names are its own unless exported.
+    let module = false;
+    const exportList = new Set<string>();
 
     for (const match of c.query.matches(tree.rootNode)) {
       let callee: Node | undefined;
@@ -135,8 +152,11 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
           if (def) defs.push(def);
         } else if (name === 'import') specifiers.push(capture.node.text.replace(/^"|"$/g, ''));
         else if (name === 'import.statement') {
+          module = true;
           const source = capture.node.childForFieldName('source');
-          if (source?.type === 'string') for (const part of source.namedChildren) if (part?.type === 'string_fragment') imports.push(part.text);
+          if (source?.type === 'string') {
+            for (const part of source.namedChildren) if (part?.type === 'string_fragment') imports.push(part.text);
+          } else if (capture.node.type === 'export_statement') exportedNames(capture.node, exportList);
         } else if (name === '_callee') callee = capture.node;
         else if (name === 'comment') commentLines += capture.node.endPosition.row - capture.node.startPosition.row + 1;
       }
@@ -144,6 +164,13 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
       if (!callee || callee.type === 'import' || callee.text === 'require') imports.push(...specifiers);
     }
 
+    if (module) {
+      for (const d of defs) {
+        if (d.container !== undefined) continue;
+        if (exportList.has(d.name)) d.exported = true;
+        else if (!d.exported) d.local = true;
+      }
+    }
     const topRefs = [...refs.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_REFS);
     return {
       lines: lineCount(text),
