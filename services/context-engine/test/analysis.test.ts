@@ -224,6 +224,7 @@ describe('plain words of a task', () => {
     'src/streams.ts': 'export function stream(): string {\n  return "s";\n}\n',
     'src/consumer.ts': "import { stream } from './streams.js';\n\nexport const first = stream();\n",
     'src/openai-provider.ts': 'export function chat(): string {\n  return "hi";\n}\n',
+    'scripts/deploy.sh': '#!/bin/sh\necho deploy\n',
     'test/streams.test.ts': "import { stream } from '../src/streams.js';\n\nconst stalls = stream();\nvoid stalls;\n",
   };
   let words: GitFixture;
@@ -253,6 +254,17 @@ describe('plain words of a task', () => {
       ['src/consumer.ts', 'uses src/streams.ts'],
     ]);
     expect(c.task.identifiers).toEqual(['stream']);
+  });
+
+  it('rank what a named file does not reach by how central it is, not by name', async () => {
+    // The script has no symbols and no links: its neighbourhood is empty.
+    const { context: c } = await contextOf(words.dir, 'scripts/deploy.sh hangs');
+    const ranked = c.repoMap.ranked;
+    expect(ranked[0]).toMatchObject({ path: 'scripts/deploy.sh', reason: 'named in the task' });
+    expect(ranked[1]).toMatchObject({ reason: 'reference graph rank' });
+    expect(ranked[1]?.rank).toBeGreaterThan(0);
+    const order = ranked.map((r) => r.path);
+    expect(order.indexOf('src/streams.ts')).toBeLessThan(order.indexOf('package.json'));
   });
 
   it('name a workspace package by its directory, and a file by part of its name', async () => {

@@ -23,6 +23,8 @@ export interface Ranking {
 }
 
 const DAMPING = 0.85;
+/** The share of PageRank's restarts that goes to what the task names; the rest, to any code file, only orders what the seeds do not reach. */
+const SEED_SHARE = 0.95;
 const ITERATIONS = 50;
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]{2,}/g;
 const STOP = new Set(['the', 'and', 'for', 'with', 'this', 'that', 'from', 'into', 'when', 'should', 'must', 'test', 'tests', 'fix', 'add', 'make', 'new', 'use', 'not', 'all', 'are', 'its']);
@@ -246,18 +248,19 @@ export function namedInTask(analysis: Analysis, taskText: string): { files: numb
 
 /**
  * Personalised PageRank scaled so the best file is 1 and rounded to 4 places (files that close
- * are ordered by path). Without a seed, plain PageRank over the code. Normalises `personal`.
+ * are ordered by path). Without a seed, plain PageRank over the code. Overwrites `personal`.
  */
 function scoresFor(analysis: Analysis, personal: Float64Array): (index: number) => number {
   const n = analysis.files.length;
-  let total = personal.reduce((a, b) => a + b, 0);
-  if (total === 0) {
-    analysis.files.forEach((f, i) => {
-      if (f.symbols !== undefined) personal[i] = 1;
-    });
-    total = personal.reduce((a, b) => a + b, 0) || 1;
-  }
-  for (let i = 0; i < n; i++) personal[i] = (personal[i] ?? 0) / total;
+  const total = personal.reduce((a, b) => a + b, 0);
+  let code = 0;
+  for (const f of analysis.files) if (f.symbols !== undefined) code += 1;
+  // A share of every restart goes to any code file: files the seeds do not reach (an isolated
+  // seed reaches none) still rank by how central they are, not by their names.
+  const seeded = total === 0 ? 0 : SEED_SHARE;
+  analysis.files.forEach((f, i) => {
+    personal[i] = (seeded ? ((personal[i] ?? 0) / total) * seeded : 0) + (f.symbols !== undefined ? (1 - seeded) / (code || 1) : 0);
+  });
   const rank = pageRank(n, analysis.edges, personal);
   let max = Number.MIN_VALUE;
   for (const r of rank) if (r > max) max = r;
