@@ -86,6 +86,9 @@ describe('symbols and imports tree-sitter finds', () => {
     // CommonJS and scripts: what they share is not written in export statements.
     const script = await parse('javascript', ["const fs = require('node:fs');", 'function total(a) { return a; }', 'module.exports = { total };'].join('\n'));
     expect(exports(script.defs)).toEqual(['fs shared', 'total shared']);
+    // Declarations of globals beside an ambient module: its exports do not make the file a module.
+    const ambient = await parse('typescript', ['declare function setTimer(ms: number): void;', "declare module 'timers' {", '  export function wait(ms: number): Promise<void>;', '}'].join('\n'));
+    expect(exports(ambient.defs)).toEqual(['setTimer shared']);
   });
 
   it('Python: functions, classes and methods; assignments at module level only', async () => {

@@ -13,7 +13,7 @@ import { decodeAnalysis, decodePatchState, encodeAnalysis, encodePatchState } fr
 setSha256Backend('native');
 
 /** Bumped when the parser's output changes, so old per-file records are not used. */
-export const RECORD_VERSION = 3;
+export const RECORD_VERSION = 4;
 
 /**
  * Where analyses live between requests. Per-file records are keyed by blob hash, whole

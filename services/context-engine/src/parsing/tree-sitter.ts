@@ -133,7 +133,8 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
     const imports: string[] = [];
     let commentLines = 0;
     const js = grammar === 'typescript' || grammar === 'tsx' || grammar === 'javascript';
-    // An ES module (an import or export statement): its top-level names are its own unless exported.
+    // An ES module (an import or export statement at its top, not inside `declare module "x" {…}`):
+    // its top-level names are its own unless exported.
     let module = false;
     const exportList = new Set<string>();
 
@@ -152,7 +153,7 @@ function extract(grammar: Grammar, c: Compiled, text: string): FileRecord {
           if (def) defs.push(def);
         } else if (name === 'import') specifiers.push(capture.node.text.replace(/^"|"$/g, ''));
         else if (name === 'import.statement') {
-          module = true;
+          if (capture.node.parent?.type === 'program') module = true;
           const source = capture.node.childForFieldName('source');
           if (source?.type === 'string') {
             for (const part of source.namedChildren) if (part?.type === 'string_fragment') imports.push(part.text);
