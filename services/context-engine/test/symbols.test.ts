@@ -89,6 +89,9 @@ describe('symbols and imports tree-sitter finds', () => {
     // Declarations of globals beside an ambient module: its exports do not make the file a module.
     const ambient = await parse('typescript', ['declare function setTimer(ms: number): void;', "declare module 'timers' {", '  export function wait(ms: number): Promise<void>;', '}'].join('\n'));
     expect(exports(ambient.defs)).toEqual(['setTimer shared']);
+    // `export =` (a CommonJS module's types) exports the name it gives.
+    const assigned = await parse('typescript', ['declare function request(url: string): void;', 'declare function helper(): void;', 'export = request;'].join('\n'));
+    expect(exports(assigned.defs)).toEqual(['request exported', 'helper local']);
   });
 
   it('Python: functions, classes and methods; assignments at module level only', async () => {

@@ -105,16 +105,16 @@ function isExportedJs(node: Node): boolean {
   return false;
 }
 
-/** Local names an export statement without a declaration exports: `export { a, b as c }`, `export default a`. */
+/** Local names an export statement without a declaration exports: `export { a, b as c }`, `export default a`, `export = a`. */
 function exportedNames(node: Node, into: Set<string>): void {
   if (node.childForFieldName('declaration')) return;
-  const value = node.childForFieldName('value');
-  if (value?.type === 'identifier') into.add(value.text);
   for (const child of node.namedChildren) {
-    if (child?.type !== 'export_clause') continue;
-    for (const specifier of child.namedChildren) {
-      const local = specifier?.type === 'export_specifier' ? specifier.childForFieldName('name') : null;
-      if (local) into.add(local.text);
+    if (child?.type === 'identifier') into.add(child.text);
+    else if (child?.type === 'export_clause') {
+      for (const specifier of child.namedChildren) {
+        const local = specifier?.type === 'export_specifier' ? specifier.childForFieldName('name') : null;
+        if (local) into.add(local.text);
+      }
     }
   }
 }
