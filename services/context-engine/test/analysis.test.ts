@@ -267,6 +267,26 @@ describe('plain words of a task', () => {
     expect(order.indexOf('src/streams.ts')).toBeLessThan(order.indexOf('package.json'));
   });
 
+  it('that spell a package name together name the package, not the files one of them names', async () => {
+    const repo = await createGitFixture({
+      'package.json': '{ "name": "mono", "private": true, "workspaces": ["services/*", "packages/*"] }\n',
+      'services/context-engine/package.json': '{ "name": "@mono/context-engine", "type": "module" }\n',
+      'services/context-engine/src/engine.ts': "import { emptyContext } from '@mono/shared';\n\nexport function analyse(): string {\n  return emptyContext();\n}\n",
+      'packages/shared/package.json': '{ "name": "@mono/shared", "type": "module" }\n',
+      'packages/shared/src/context.ts': "export function emptyContext(): string {\n  return '';\n}\n",
+    });
+    try {
+      const { context: c } = await contextOf(repo.dir, 'The context engine drops the map budget');
+      expect(c.repoMap.ranked[0]).toMatchObject({ path: 'services/context-engine/src/engine.ts', reason: 'in services/context-engine, named in the task' });
+      expect(c.task.files).toEqual([]);
+      // Alone, the word still names the file.
+      const { context: d } = await contextOf(repo.dir, 'An empty context is an empty string');
+      expect(d.task.files).toEqual(['packages/shared/src/context.ts']);
+    } finally {
+      await repo.remove();
+    }
+  });
+
   it('name a workspace package by its directory, and a file by part of its name', async () => {
     const { context: c } = await contextOf(dir('MONOREPO'), 'The web app shows prices without a currency');
     expect(c.repoMap.ranked[0]).toMatchObject({ path: 'apps/web/src/Price.tsx', reason: 'in apps/web, named in the task' });
