@@ -225,6 +225,8 @@ describe('plain words of a task', () => {
     'src/consumer.ts': "import { stream } from './streams.js';\n\nexport const first = stream();\n",
     'src/openai-provider.ts': 'export function chat(): string {\n  return "hi";\n}\n',
     'scripts/deploy.sh': '#!/bin/sh\necho deploy\n',
+    'test/pipeline.e2e.test.ts': "import { publishAll } from '../src/publisher.js';\n\npublishAll();\n",
+    'types/shim.d.ts': 'export declare function applyShim(): void;\n',
     'test/streams.test.ts': "import { stream } from '../src/streams.js';\n\nconst stalls = stream();\nvoid stalls;\n",
   };
   let words: GitFixture;
@@ -287,11 +289,14 @@ describe('plain words of a task', () => {
     }
   });
 
-  it('name a workspace package by its directory, and a file by part of its name', async () => {
+  it('name a workspace package by its directory, a file by part of its name, and a test or declaration file by its stem', async () => {
     const { context: c } = await contextOf(dir('MONOREPO'), 'The web app shows prices without a currency');
     expect(c.repoMap.ranked[0]).toMatchObject({ path: 'apps/web/src/Price.tsx', reason: 'in apps/web, named in the task' });
     const { context: d } = await contextOf(words.dir, 'Support the OpenAI responses API');
     expect(d.repoMap.ranked[0]).toMatchObject({ path: 'src/openai-provider.ts', reason: 'its name has "openai", named in the task' });
+    // A file's stem leaves out what kind of test or declaration it is.
+    const { context: e } = await contextOf(words.dir, 'The pipeline hangs, and the shim is missing');
+    expect(e.task.files).toEqual(['test/pipeline.e2e.test.ts', 'types/shim.d.ts']);
   });
 });
 

@@ -115,7 +115,7 @@ interface FileNames {
   lower: Array<string | undefined>;
   /** Lower-case file name → files carrying it. */
   byBase: Map<string, number[]>;
-  /** Stem (file name without extensions and test affixes, 4+ characters, not index/main/…) → files. */
+  /** Stem (file name without extensions and test or declaration affixes: `x` of x.e2e.test.ts and x.d.ts; 4+ characters, not index/main/…) → files. */
   byStem: Map<string, number[]>;
   /** A part (4+ characters) of a compound stem (`openai` of openai-provider.ts) → files. */
   byPart: Map<string, number[]>;
@@ -145,7 +145,7 @@ function fileNamesOf(files: Analysis['files']): FileNames {
     }
     const lower = f.path.toLowerCase();
     const base = lower.slice(lower.lastIndexOf('/') + 1);
-    const stem = base.replace(/(\.(test|spec))?\.[a-z0-9]+$/, '').replace(/^test_|_test$/, '');
+    const stem = base.replace(/(\.(e2e|int|integration|unit))?(\.(test|spec))?(\.d)?\.[a-z0-9]+$/, '').replace(/^test_|_test$/, '');
     out.lower.push(lower);
     add(out.byBase, base, i);
     if (stem.length >= 4 && !/^(index|main|init|utils?|types?)$/.test(stem)) add(out.byStem, stem, i);
