@@ -193,14 +193,18 @@ export function namedInTask(analysis: Analysis, taskText: string): { files: numb
     for (const i of hits) claimed.add(i);
     if (hits.length && !viaPath.has(base) && hits.length <= 3) files.push(...hits);
   }
-  // Words that spell a workspace package's name together ("the context engine") name the package, not files.
+  // A workspace package the task names by its directory: in one word ("the router", "codegen: …")
+  // or spelt out ("the context engine"), whose words then name the package, not files.
   const spaced = ` ${taskText.toLowerCase().replace(/[^a-z0-9]+/g, ' ')} `;
   const packageWords = new Set<string>();
-  const spelled = analysis.architecture.workspaces.filter((dir) => {
-    const words = dir.slice(dir.lastIndexOf('/') + 1).toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
-    if (words.length < 2 || !spaced.includes(` ${words.join(' ')} `)) return false;
-    for (const w of words) packageWords.add(w);
-    return true;
+  const packages = analysis.architecture.workspaces.filter((dir) => {
+    const name = dir.slice(dir.lastIndexOf('/') + 1).toLowerCase();
+    const words = name.split(/[^a-z0-9]+/).filter(Boolean);
+    if (words.length > 1 && spaced.includes(` ${words.join(' ')} `)) {
+      for (const w of words) packageWords.add(w);
+      return true;
+    }
+    return lowerTerms.has(name);
   });
   // A bare word names a file only when few files carry that stem ("median" for median.py and its test).
   for (const t of terms) {
@@ -240,11 +244,8 @@ export function namedInTask(analysis: Analysis, taskText: string): { files: numb
     }
   }
   const hints: Hint[] = [...words].filter(([name]) => !identifiers.has(name)).map(([name, ds]) => ({ what: `defines ${name}`, files: ds, symbol: name }));
-  // A workspace package the task names by its directory ("the router", "codegen: …").
   const named = new Set(files);
-  for (const dir of analysis.architecture.workspaces) {
-    const last = dir.slice(dir.lastIndexOf('/') + 1).toLowerCase();
-    if (!lowerTerms.has(last) && !spelled.includes(dir)) continue;
+  for (const dir of packages) {
     const inside = analysis.files.flatMap((f, i) => (f.symbols !== undefined && f.path.startsWith(`${dir}/`) && !isTestFile(f.path) && !named.has(i) ? [i] : []));
     if (inside.length) hints.push({ what: `in ${dir}`, files: inside });
   }
