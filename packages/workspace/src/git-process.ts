@@ -21,7 +21,7 @@ export interface GitRun {
 }
 
 /** The git command in words for a message: its first three arguments after the `-c name=value` settings. */
-function commandOf(args: readonly string[]): string {
+export function commandOf(args: readonly string[]): string {
   let at = 0;
   while (args[at] === '-c') at += 2;
   return args.slice(at, at + 3).join(' ');

@@ -3,7 +3,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { FileChange } from '@patchbay/contracts';
 import { GitError, InputError, NotFoundError } from '@patchbay/errors';
-import { runGit } from './git-process.js';
+import { commandOf, runGit } from './git-process.js';
 
 /** Git never signs, and names patchbay as the committer. */
 const IDENTITY = ['-c', 'user.name=patchbay', '-c', 'user.email=patchbay@localhost', '-c', 'commit.gpgsign=false'];
@@ -12,7 +12,7 @@ const IDENTITY = ['-c', 'user.name=patchbay', '-c', 'user.email=patchbay@localho
 export async function git(cwd: string, args: readonly string[], options: { input?: string; env?: Record<string, string>; maxBuffer?: number } = {}): Promise<string> {
   const result = await runGit(cwd, [...IDENTITY, ...args], options);
   if (result.exitCode !== 0) {
-    throw new GitError(`git ${args.slice(0, 3).join(' ')} failed (exit ${String(result.exitCode)}): ${result.stderr.trim().slice(0, 2_000)}`);
+    throw new GitError(`git ${commandOf(args)} failed (exit ${String(result.exitCode)}): ${result.stderr.trim().slice(0, 2_000)}`);
   }
   // One final newline dropped: what callers compare and split is the text itself.
   const end = result.stdout.at(-1) === 0x0a ? (result.stdout.at(-2) === 0x0d ? 2 : 1) : 0;
