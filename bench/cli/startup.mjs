@@ -14,23 +14,14 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { connectBus, ensureTopology } from '../../packages/bus/dist/index.js';
 import { findNatsServerBinary, startLocalNatsServer } from '../../packages/nats-local/dist/index.js';
+import { benchOptions, root } from '../options.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 && args[at + 1] !== undefined ? args[at + 1] : fallback;
-};
-const RUNS = Number(flag('--runs', '10'));
-const cli = resolve(flag('--cli', join(root, 'packages/cli/dist/bin.js')));
-if (!Number.isInteger(RUNS) || RUNS < 1) {
-  process.stderr.write('--runs takes a positive whole number\n');
-  process.exit(2);
-}
+const { text, count } = benchOptions();
+const RUNS = count('--runs', 10);
+const cli = resolve(text('--cli', join(root, 'packages/cli/dist/bin.js')));
 
 const work = mkdtempSync(join(tmpdir(), 'patchbay-bench-cli-'));
 const repo = join(work, 'repo');

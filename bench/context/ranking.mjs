@@ -17,23 +17,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { benchOptions, root } from '../options.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 && args[at + 1] !== undefined ? args[at + 1] : fallback;
-};
-const repo = resolve(flag('--repo', root));
-const build = resolve(flag('--build', root));
-const at = flag('--at', 'HEAD');
-const COMMITS = Number(flag('--commits', '100'));
-if (!Number.isInteger(COMMITS) || COMMITS < 1) {
-  process.stderr.write('--commits takes a positive whole number\n');
-  process.exit(2);
-}
+const { text, count } = benchOptions();
+const repo = resolve(text('--repo', root));
+const build = resolve(text('--build', root));
+const at = text('--at', 'HEAD');
+const COMMITS = count('--commits', 100);
 
 const engine = await import(pathToFileURL(join(build, 'services/context-engine/dist/index.js')).href);
 const { createGitWorkspace } = await import(pathToFileURL(join(build, 'packages/workspace/dist/index.js')).href);
