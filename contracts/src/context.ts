@@ -155,3 +155,32 @@ export const CompleteRepoContext = RepoContext.required({
   cache: true,
 });
 export type CompleteRepoContext = z.infer<typeof CompleteRepoContext>;
+
+/**
+ * Request/reply (`patchbay context` asks a running engine): the context of a checkout on the
+ * engine's own machine, working-tree changes included. The engine answers only for paths
+ * under its configured local roots, and only when it sees the same HEAD as the asker.
+ */
+export const ContextQuery = z.object({
+  path: z.string().startsWith('/').describe("Absolute path of the checkout's top-level directory"),
+  head: z.string().regex(/^[0-9a-f]{40,64}$/).describe('The commit the asker sees checked out, so both know they look at the same repository'),
+  title: z.string().min(1).max(2_000),
+  description: z.string().max(20_000).optional(),
+  mapBudget: z.number().int().min(1).max(10_000_000).describe('Tokens of repo map'),
+});
+export type ContextQuery = z.infer<typeof ContextQuery>;
+
+export const ContextAnswer = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    /** Artifact holding the CompleteRepoContext. */
+    contextRef: z.string(),
+    /** The instance that answered (its NATS client name and process id). */
+    servedBy: z.string(),
+  }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
+  }),
+]);
+export type ContextAnswer = z.infer<typeof ContextAnswer>;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ContextAnswer, ContextQuery } from './context.js';
 import { BoardEntry, ChangeEntry, DeadLetter, DebugEntry } from './records.js';
 import {
   CiFailure,
@@ -47,6 +48,8 @@ export const eventTypes = {
   taskReopened: 'dev.patchbay.task.reopened.v1',
   contextRequested: 'dev.patchbay.context.requested.v1',
   contextCompleted: 'dev.patchbay.context.completed.v1',
+  contextQuery: 'dev.patchbay.context.query.v1',
+  contextAnswer: 'dev.patchbay.context.answer.v1',
   codegenRequested: 'dev.patchbay.codegen.requested.v1',
   codegenCompleted: 'dev.patchbay.codegen.completed.v1',
   assessmentRequested: 'dev.patchbay.assessment.requested.v1',
@@ -80,6 +83,8 @@ export const eventSchemas = {
   [eventTypes.taskReopened]: TaskReopened,
   [eventTypes.contextRequested]: ContextRequested,
   [eventTypes.contextCompleted]: ContextCompleted,
+  [eventTypes.contextQuery]: ContextQuery,
+  [eventTypes.contextAnswer]: ContextAnswer,
   [eventTypes.codegenRequested]: CodegenRequested,
   [eventTypes.codegenCompleted]: CodegenCompleted,
   [eventTypes.assessmentRequested]: AssessmentRequested,
@@ -115,6 +120,8 @@ export const publicEventTypes = [
   eventTypes.taskCompleted,
   eventTypes.taskFailed,
   eventTypes.taskReopened,
+  eventTypes.contextQuery,
+  eventTypes.contextAnswer,
   eventTypes.boardEntry,
   eventTypes.changeRecorded,
   eventTypes.debugEntry,

@@ -60,6 +60,13 @@ export const subjects = {
   boardRepo: (repoKey: string) => `patchbay.board.${token(repoKey, 'repo key')}.>`,
   changes: (taskId: string) => `patchbay.changes.${token(taskId, 'task id')}`,
   debugLog: (taskId: string) => `patchbay.debug.${token(taskId, 'task id')}`,
+  /** Public, request/reply: a repository's context from a running engine (dev.patchbay.context.query.v1; core NATS, no stream). */
+  contextQuery: 'patchbay.context.query',
+} as const;
+
+/** Queue groups of request/reply subjects: one instance of the service answers each request. */
+export const queueGroups = {
+  contextQuery: 'context-engine',
 } as const;
 
 /** Wildcards used by stream definitions and consumers. */

@@ -1,8 +1,12 @@
-import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@patchbay/config';
 import { CompleteRepoContext } from '@patchbay/contracts';
+import { contextEngineService } from '@patchbay/context-engine';
+import { startServices } from '@patchbay/runtime';
 import { type GitFixture, type TestNats, createGitFixture, startNats } from '@patchbay/testkit';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -92,9 +96,51 @@ describe('patchbay context', () => {
   });
 
   it('exits 2 on bad arguments', async () => {
-    for (const args of [['--repo', '/no/such/dir'], ['--repo', repo.dir, '--budget', 'lots'], ['--repo', repo.dir, '--budget', '0'], []]) {
+    for (const args of [['--repo', '/no/such/dir'], ['--repo', repo.dir, '--budget', 'lots'], ['--repo', repo.dir, '--budget', '0'], ['--repo', repo.dir, '--timeout', '0'], []]) {
       const run = await patchbay(args, nats.url);
       expect(run.exitCode, args.join(' ')).toBe(2);
     }
   });
+});
+
+describe('patchbay context with a context engine running', () => {
+  it('is answered by the engine for a checkout it may read, the same context as analysing here; else analysed here, saying why', async () => {
+    const served = await createGitFixture({
+      'package.json': JSON.stringify({ name: 'served', type: 'module', scripts: { test: 'vitest run' }, devDependencies: { vitest: '^4.0.0' } }),
+      'src/prices.ts': 'export function withTax(cents: number): number {\n  return Math.round(cents * 1.2);\n}\n',
+      'src/cart.ts': "import { withTax } from './prices.js';\n\nexport const total = (items: number[]) => withTax(items.reduce((a, b) => a + b, 0));\n",
+    });
+    const workdir = await mkdtemp(join(tmpdir(), 'patchbay-cli-engine-'));
+    const config = loadConfig({ env: {}, overrides: { nats: { url: nats.url }, workdir, log: { level: 'silent' }, context: { localRoots: [served.dir] } } });
+    const engine = await startServices([contextEngineService], { config });
+    try {
+      // Uncommitted: only a reader of the working tree sees it.
+      await writeFile(join(served.dir, 'src/discount.ts'), "import { total } from './cart.js';\n\nexport const discounted = (items: number[]) => total(items) * 0.9;\n");
+      const args = ['--repo', served.dir, '--task', 'Round withTax() in src/prices.ts down', '--json'];
+      const remote = await patchbay(args, nats.url);
+      expect(remote.exitCode, remote.stderr).toBe(0);
+      expect(remote.stderr).toMatch(/patchbay: context from the context-engine on .+ \(pid \d+\)/);
+      const here = await patchbay([...args, '--local'], nats.url);
+      expect(here.exitCode, here.stderr).toBe(0);
+      expect(here.stderr).not.toContain('context from the context-engine');
+      const a = CompleteRepoContext.parse(JSON.parse(remote.stdout));
+      const b = CompleteRepoContext.parse(JSON.parse(here.stdout));
+      expect(a.repoMap.text).toContain('src/discount.ts:\n  export const discounted = (items: number[]) =>');
+      expect({ ...a, cache: undefined }).toEqual({ ...b, cache: undefined });
+
+      // The engine may not read the other fixture: it says so, and the CLI analyses it itself.
+      const refused = await patchbay(['--repo', repo.dir, '--budget', '20'], nats.url);
+      expect(refused.exitCode, refused.stderr).toBe(0);
+      expect(refused.stderr).toContain(`patchbay: the context engine did not serve it: ${repo.dir} is outside the directories this context engine may read`);
+      expect(refused.stderr).toContain('; analysing here');
+      expect(refused.stdout).toContain('## Repo map');
+    } finally {
+      await Promise.all(engine.map((s) => s.stop()));
+      await served.remove();
+      await rm(workdir, { recursive: true, force: true });
+    }
+    // With no engine running, the CLI says so and analyses here.
+    const alone = await patchbay(['--repo', repo.dir, '--budget', '20'], nats.url);
+    expect(alone.stderr).toContain('patchbay: no context engine is running; analysing here');
+  }, 120_000);
 });

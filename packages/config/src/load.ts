@@ -41,8 +41,9 @@ function setPath(tree: Tree, path: readonly string[], value: unknown): void {
 }
 
 function envNameFor(path: readonly PropertyKey[]): string | undefined {
+  // The variable of the setting or of the list the bad item is in (context.localRoots.1).
   const joined = path.join('.');
-  return Object.entries(ENV_SETTINGS).find(([, p]) => p.join('.') === joined)?.[0];
+  return Object.entries(ENV_SETTINGS).find(([, p]) => p.join('.') === joined || joined.startsWith(`${p.join('.')}.`))?.[0];
 }
 
 function describe(error: z.ZodError, source: string): string {

@@ -126,6 +126,17 @@ export const ConfigSchema = z.object({
       maxFileBytes: z.coerce.number().int().positive().default(1_000_000),
       /** How long an unchanged-looking file outside git (a dirty working tree) is trusted without re-reading it. */
       dirtyTtlMs: z.coerce.number().int().nonnegative().default(60_000),
+      /**
+       * Directories whose checkouts the engine may read when asked over the bus (`patchbay
+       * context` against a running engine on the same machine); none by default. A
+       * colon-separated list in PATCHBAY_CONTEXT_LOCAL_ROOTS.
+       */
+      localRoots: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(':').map((s) => s.trim()).filter(Boolean) : v),
+          z.array(z.string().startsWith('/', 'must be an absolute path')),
+        )
+        .default([]),
     })
     .prefault({}),
   assessor: z
@@ -189,6 +200,7 @@ export const ENV_SETTINGS: Readonly<Record<string, readonly string[]>> = {
   PATCHBAY_MAP_TOKENS: ['context', 'mapTokens'],
   PATCHBAY_CONTEXT_MAX_FILE_BYTES: ['context', 'maxFileBytes'],
   PATCHBAY_CONTEXT_DIRTY_TTL_MS: ['context', 'dirtyTtlMs'],
+  PATCHBAY_CONTEXT_LOCAL_ROOTS: ['context', 'localRoots'],
   PATCHBAY_OPENAI_BASE_URL: ['llm', 'openaiBaseUrl'],
   PATCHBAY_OPENAI_API_KEY: ['llm', 'openaiApiKey'],
   PATCHBAY_LLM_CONTEXT_WINDOW: ['llm', 'contextWindow'],

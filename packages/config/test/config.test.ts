@@ -66,7 +66,7 @@ describe('loadConfig defaults', () => {
     expect(config.telemetry.otlpEndpoint).toBeUndefined();
     // The threshold defaults to config/agent_config.yaml's quality.threshold, read by the router.
     expect(config.pipeline).toEqual({ maxAttempts: 3 });
-    expect(config.context).toEqual({ fileBudgetChars: 24_000, maxFileBytes: 1_000_000, dirtyTtlMs: 60_000 });
+    expect(config.context).toEqual({ fileBudgetChars: 24_000, maxFileBytes: 1_000_000, dirtyTtlMs: 60_000, localRoots: [] });
     expect(config.assessor).toEqual({ testTimeoutMs: 300_000, outputLimitBytes: 1_000_000 });
     expect(config.sandbox.passEnv).toEqual(DEFAULT_PASS_ENV);
     expect(config.service).toEqual({ concurrency: 2, shutdownGraceMs: 15_000 });
@@ -151,6 +151,7 @@ describe('loadConfig from the environment', () => {
       PATCHBAY_MAP_TOKENS: '777',
       PATCHBAY_CONTEXT_MAX_FILE_BYTES: '5000',
       PATCHBAY_CONTEXT_DIRTY_TTL_MS: '15',
+      PATCHBAY_CONTEXT_LOCAL_ROOTS: '/srv/repos',
       PATCHBAY_OPENAI_BASE_URL: 'http://vllm:8000/v1',
       PATCHBAY_OPENAI_API_KEY: 'sk-sample-key-000000000000',
       PATCHBAY_LLM_CONTEXT_WINDOW: '65536',
@@ -181,6 +182,11 @@ describe('loadConfig from the environment', () => {
       expect(get(config), name).not.toEqual(get(defaults));
       expect(String(get(config)), name).toBe(samples[name]);
     }
+  });
+
+  it('reads the context engine\'s local roots as a colon-separated list of absolute paths', () => {
+    expect(loadConfig({ env: { PATCHBAY_CONTEXT_LOCAL_ROOTS: '/srv/repos: /home/dev/src :' } }).context.localRoots).toEqual(['/srv/repos', '/home/dev/src']);
+    expect(() => loadConfig({ env: { PATCHBAY_CONTEXT_LOCAL_ROOTS: '/srv/repos:src' } })).toThrow(/PATCHBAY_CONTEXT_LOCAL_ROOTS.*must be an absolute path/);
   });
 
   it('sizes the repository map for the model\'s context window unless told', () => {

@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { retryable: false, transient: false, description: 'A setting is missing or has a bad value' },
   INPUT_INVALID: { retryable: false, transient: false, description: 'A message, argument or request is malformed' },
   NOT_FOUND: { retryable: false, transient: false, description: 'A task, artifact or repository does not exist' },
+  FORBIDDEN: { retryable: false, transient: false, description: 'A request asks for what this instance may not do' },
   CONFLICT: { retryable: true, transient: true, description: 'Someone else changed the same record first' },
   BUS_UNAVAILABLE: { retryable: true, transient: true, description: 'The NATS server cannot be reached' },
   GIT_FAILED: { retryable: false, transient: false, description: 'A git command failed' },

@@ -3,6 +3,7 @@ import { type Config, loadConfig } from '@patchbay/config';
 import { consumers } from '@patchbay/contracts';
 import { createLogger, createServiceMetrics, type Logger, type MetricsServer, startMetricsServer, startTracing } from '@patchbay/telemetry';
 import { createDispatcher } from './dispatch.js';
+import { type Responding, startResponding } from './respond.js';
 import type { ServiceContext, ServiceDefinition } from './service.js';
 
 export interface RunningService {
@@ -28,6 +29,7 @@ export async function startService(definition: ServiceDefinition, options: Start
   let bus: Bus | undefined;
   let metricsServer: MetricsServer | undefined;
   const loops: ConsumeLoop[] = [];
+  const answering: Responding[] = [];
   try {
     bus = await connectBus({ url: config.nats.url, name: `patchbay-${definition.name}`, timeoutMs: config.nats.connectTimeoutMs });
     await ensureTopology(bus);
@@ -52,9 +54,10 @@ export async function startService(definition: ServiceDefinition, options: Start
         }),
       );
     }
+    for (const responder of (await definition.createResponders?.(context)) ?? []) answering.push(startResponding(context, responder));
     log.info({ metrics: metricsServer.url, nats: config.nats.url, server: bus.serverVersion }, 'service started');
   } catch (err) {
-    await Promise.all(loops.map((loop) => loop.stop(0)));
+    await Promise.all([...loops.map((loop) => loop.stop(0)), ...answering.map((a) => a.stop(0))]);
     await metricsServer?.close();
     await bus?.drain();
     throw err;
@@ -67,7 +70,7 @@ export async function startService(definition: ServiceDefinition, options: Start
     stop() {
       stopping ??= (async () => {
         log.info('stopping: no new work; finishing in-flight messages');
-        await Promise.all(loops.map((loop) => loop.stop(config.service.shutdownGraceMs)));
+        await Promise.all([...loops.map((loop) => loop.stop(config.service.shutdownGraceMs)), ...answering.map((a) => a.stop(config.service.shutdownGraceMs))]);
         await started.bus.drain();
         await started.metricsServer.close();
         log.info('stopped');

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Artifacts, Bus } from '@patchbay/bus';
 import type { Config } from '@patchbay/config';
-import type { CloudEvent, EventType, ServiceName, eventSchemas } from '@patchbay/contracts';
+import type { CloudEvent, ErrorInfo, EventType, ServiceName, eventSchemas } from '@patchbay/contracts';
 import type { Logger, ServiceMetrics } from '@patchbay/telemetry';
 
 /** What a service's handlers are built from: passed once, by closure. */
@@ -46,8 +46,31 @@ export interface HandlerContext {
 export type Handler<T extends EventType> = (event: CloudEvent<T>, ctx: HandlerContext) => Promise<void>;
 export type Handlers = { [T in EventType]?: Handler<T> };
 
+/** What answering one request may use. */
+export interface RequestContext {
+  log: Logger;
+  /** Aborted when the service shuts down past its grace period. */
+  signal: AbortSignal;
+}
+
+/**
+ * Answers requests on a request/reply subject (core NATS, no stream): one instance of the
+ * queue group answers each. Methods, so a responder of particular types is a Responder.
+ */
+export interface Responder<Q extends EventType = EventType, A extends EventType = EventType> {
+  subject: string;
+  queue: string;
+  request: Q;
+  answer: A;
+  handle(event: CloudEvent<Q>, ctx: RequestContext): Promise<z.input<(typeof eventSchemas)[A]>>;
+  /** The answer when the request is invalid or could not be handled. */
+  failed(error: ErrorInfo): z.input<(typeof eventSchemas)[A]>;
+}
+
 export interface ServiceDefinition {
   name: ServiceName;
   /** Builds the handlers, keyed by the event types the service's consumers receive. */
   createHandlers(context: ServiceContext): Handlers | Promise<Handlers>;
+  /** Builds what the service answers on request/reply subjects, if anything. */
+  createResponders?(context: ServiceContext): Responder[] | Promise<Responder[]>;
 }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openBoard } from '@patchbay/bus';
 import { mapTokenBudget } from '@patchbay/config';
@@ -26,5 +27,23 @@ export const contextEngineService: ServiceDefinition = {
         knownSecrets: config.knownSecrets,
       }),
     };
+  },
+  async createResponders({ bus, artifacts, config }) {
+    const { createContextQueryResponder } = await import('./handlers/context-query.js');
+    return [
+      createContextQueryResponder({
+        artifacts,
+        board: openBoard(bus),
+        cache: await openContextCache(bus),
+        parser: loadSymbolParser,
+        localRoots: config.context.localRoots,
+        workdir: config.workdir,
+        budgetChars: config.context.fileBudgetChars,
+        maxFileBytes: config.context.maxFileBytes,
+        dirtyTtlMs: config.context.dirtyTtlMs,
+        knownSecrets: config.knownSecrets,
+        servedBy: `context-engine on ${hostname()} (pid ${process.pid})`,
+      }),
+    ];
   },
 };

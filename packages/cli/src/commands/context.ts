@@ -1,18 +1,20 @@
+import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Bus, connectBus, ensureTopology, openBoard } from '@patchbay/bus';
-import { mapTokenBudget } from '@patchbay/config';
+import { type Bus, connectBus, encodeEvent, ensureTopology, openArtifacts, openBoard } from '@patchbay/bus';
+import { type Config, mapTokenBudget } from '@patchbay/config';
+import { CompleteRepoContext, ContextAnswer, type ContextQuery, createEvent, eventTypes, parseEvent, subjects } from '@patchbay/contracts';
 import {
   type ContextCache,
   type RepoSource,
+  checkoutSource,
   commitSource,
   contextForTask,
   loadSymbolParser,
   memoryContextCache,
   openContextCache,
   renderContextText,
-  workingTreeSource,
 } from '@patchbay/context-engine';
-import { createGitWorkspace } from '@patchbay/workspace';
+import { createGitWorkspace, runGit } from '@patchbay/workspace';
 import { configFor } from '../connect.js';
 import { EXIT, err, out } from '../output.js';
 import { parseNumber, resolveRepo } from './run.js';
@@ -23,16 +25,64 @@ export interface ContextFlags {
   task?: string;
   budget?: string;
   json?: boolean;
+  local?: boolean;
+  timeout?: string;
+}
+
+/**
+ * Asks a running context engine for a checkout's context: a warm worker with the grammars
+ * loaded and the repository's analysis likely in memory answers far sooner than a new process
+ * analyses. Says why not when no engine answers or it may not read the checkout.
+ */
+async function askEngine(bus: Bus, dir: string, query: Omit<ContextQuery, 'path' | 'head'>, timeoutMs: number): Promise<{ context: CompleteRepoContext; servedBy: string } | { why: string }> {
+  const rev = await runGit(dir, ['rev-parse', '--verify', '-q', 'HEAD']);
+  const head = rev.stdout.toString('utf8').trim();
+  if (rev.exitCode !== 0 || head === '') return { why: 'the checkout has no commit yet' };
+  const request = createEvent(eventTypes.contextQuery, { ...query, path: dir, head }, { source: 'patchbay/cli' });
+  let reply;
+  try {
+    reply = await bus.nc.request(subjects.contextQuery, encodeEvent(request), { timeout: timeoutMs });
+  } catch (error) {
+    const e = error as { isNoResponders?: () => boolean; name?: string };
+    if (e.isNoResponders?.()) return { why: 'no context engine is running' };
+    return { why: e.name === 'TimeoutError' ? `no answer from the context engine within ${timeoutMs / 1_000} s` : `the request failed (${(error as Error).message})` };
+  }
+  const parsed = parseEvent(reply.data);
+  const answer = parsed.ok && parsed.event.type === eventTypes.contextAnswer ? ContextAnswer.safeParse(parsed.event.data) : undefined;
+  if (!answer?.success) return { why: 'the context engine answered with something other than a context answer' };
+  if (!answer.data.ok) return { why: `the context engine did not serve it: ${answer.data.error.message}` };
+  const artifacts = await openArtifacts(bus);
+  return { context: await artifacts.getJson(answer.data.contextRef, CompleteRepoContext), servedBy: answer.data.servedBy };
+}
+
+/** The analysis in this process, sharing the engine's cache and board when NATS answers. */
+async function analyseHere(bus: Bus | undefined, config: Config, repo: { url: string; ref?: string | undefined }, local: boolean, title: string, budget: number): Promise<CompleteRepoContext> {
+  const cache: ContextCache = bus ? await openContextCache(bus) : memoryContextCache();
+  let source: RepoSource;
+  if (local) {
+    source = checkoutSource(repo.url, { cache, workdir: config.workdir, maxFileBytes: config.context.maxFileBytes, ttlMs: config.context.dirtyTtlMs });
+  } else {
+    const git = createGitWorkspace(join(config.workdir, 'cli'));
+    source = commitSource(git, repo.url, await git.resolveCommit(repo.url, repo.ref));
+  }
+  const { context } = await contextForTask(
+    source,
+    { title, mapBudget: budget, fileBudgetChars: config.context.fileBudgetChars, knownSecrets: config.knownSecrets },
+    { cache, parser: loadSymbolParser, maxFileBytes: config.context.maxFileBytes, board: bus ? openBoard(bus) : undefined },
+  );
+  return context;
 }
 
 /**
  * What the model would be told about a repository for a task: the facts and the repo map.
- * Runs the analysis in this process, sharing the engine's cache and board when NATS answers.
+ * A local checkout is served by a running context engine when one may read it, else
+ * analysed in this process.
  */
 export async function contextCommand(flags: ContextFlags): Promise<number> {
   const repo = resolveRepo(flags.repo, flags.ref);
   const config = configFor();
   const budget = parseNumber('--budget', flags.budget, 1, 10_000_000, true) ?? mapTokenBudget(config);
+  const timeoutMs = (parseNumber('--timeout', flags.timeout, 1, 86_400, false) ?? 300) * 1_000;
   const title = flags.task?.trim() || 'Describe the repository';
 
   let bus: Bus | undefined;
@@ -45,28 +95,18 @@ export async function contextCommand(flags: ContextFlags): Promise<number> {
     err(`patchbay: no NATS at ${config.nats.url}; analysing without the shared cache`);
   }
   try {
-    const cache: ContextCache = bus ? await openContextCache(bus) : memoryContextCache();
     const local = repo.ref === undefined && !/^[a-z][a-z0-9+.-]*:\/\/|^[^/]+@[^:]+:/i.test(repo.url);
-    let source: RepoSource;
-    if (local) {
-      const indexName = `dirty:${repo.url}`;
-      source = workingTreeSource(repo.url, {
-        maxFileBytes: config.context.maxFileBytes,
-        ttlMs: config.context.dirtyTtlMs,
-        loadIndex: () => cache.getPointer(indexName),
-        saveIndex: (index) => cache.putPointer(indexName, index),
-        // Where the engine keeps its copy of the repository's git index (untracked cache included).
-        stateDir: join(config.workdir, 'context-engine', 'index'),
-      });
-    } else {
-      const git = createGitWorkspace(join(config.workdir, 'cli'));
-      source = commitSource(git, repo.url, await git.resolveCommit(repo.url, repo.ref));
+    // By its real path, so that this process and a running engine name the checkout alike.
+    if (local) repo.url = await realpath(repo.url);
+    let context: CompleteRepoContext | undefined;
+    if (local && bus && !flags.local) {
+      const asked = await askEngine(bus, repo.url, { title, mapBudget: budget }, timeoutMs);
+      if ('context' in asked) {
+        context = asked.context;
+        err(`patchbay: context from the ${asked.servedBy}`);
+      } else err(`patchbay: ${asked.why}; analysing here`);
     }
-    const { context } = await contextForTask(
-      source,
-      { title, mapBudget: budget, fileBudgetChars: config.context.fileBudgetChars, knownSecrets: config.knownSecrets },
-      { cache, parser: loadSymbolParser, maxFileBytes: config.context.maxFileBytes, board: bus ? openBoard(bus) : undefined },
-    );
+    context ??= await analyseHere(bus, config, repo, local, title, budget);
     out(flags.json ? JSON.stringify(context, null, 2) : renderContextText(context));
     return EXIT.ok;
   } finally {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, lstat, mkdir, open, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
 import { type GitWorkspace, catBlobs, git, runGit } from '@patchbay/workspace';
+import type { ContextCache } from './cache.js';
 
 export interface ListedFile {
   path: string;
@@ -327,4 +328,24 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
       return out;
     },
   };
+}
+
+/**
+ * A local checkout as `patchbay context` and the engine's context queries read it: the
+ * working tree, with the dirty-file index shared through the cache (so the CLI and a running
+ * engine reuse each other's reading of the same checkout) and the engine's copy of git's
+ * index kept under `workdir`.
+ */
+export function checkoutSource(
+  dir: string,
+  options: { cache: Pick<ContextCache, 'getPointer' | 'putPointer'>; workdir: string; maxFileBytes: number; ttlMs: number },
+): RepoSource {
+  const indexName = `dirty:${dir}`;
+  return workingTreeSource(dir, {
+    maxFileBytes: options.maxFileBytes,
+    ttlMs: options.ttlMs,
+    loadIndex: () => options.cache.getPointer(indexName),
+    saveIndex: (index) => options.cache.putPointer(indexName, index),
+    stateDir: join(options.workdir, 'context-engine', 'index'),
+  });
 }
