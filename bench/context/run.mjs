@@ -14,121 +14,19 @@
  * this one comes from the shared cache), or the same worker that analysed the state before.
  * Medians with min–max over the runs; the raw samples go to bench/context/last-run.md.
  */
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { connectBus, ensureTopology } from '../../packages/bus/dist/index.js';
+import { dirname, join } from 'node:path';
 import { findNatsServerBinary, startLocalNatsServer } from '../../packages/nats-local/dist/index.js';
+import { root } from '../options.mjs';
+import { fmt, median, pct, timed } from '../samples.mjs';
+import { buildLargeTree, buildOtherRepo, buildSelfTree, clearContextCache, commitTree, git } from './trees.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
 const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : 3;
 const only = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--runs');
 const say = (text) => process.stderr.write(`bench: ${text}\n`);
-const SOURCE = /\.(js|mjs|cjs|ts|mts|cts|tsx|jsx|json|md)$/;
-const MAX_FILE = 1_000_000;
-
-function git(dir, ...gitArgs) {
-  const r = spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', ...gitArgs], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`git ${gitArgs.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-/** Every installed package's sources (JS/TS/JSON/Markdown up to 1 MB), one directory per package@version. */
-function buildLargeTree(dir) {
-  const store = join(root, 'node_modules', '.pnpm');
-  const seen = new Set();
-  let files = 0;
-  let bytes = 0;
-  for (const entry of readdirSync(store).sort()) {
-    const modules = join(store, entry, 'node_modules');
-    if (!existsSync(modules)) continue;
-    for (const scopeOrName of readdirSync(modules)) {
-      const names = scopeOrName.startsWith('@') ? readdirSync(join(modules, scopeOrName)).map((n) => `${scopeOrName}/${n}`) : [scopeOrName];
-      for (const name of names) {
-        const pkgDir = join(modules, name);
-        let version;
-        try {
-          version = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
-        } catch {
-          continue;
-        }
-        const id = `${name}@${version}`;
-        if (seen.has(id)) continue;
-        seen.add(id);
-        const walk = (from) => {
-          for (const item of readdirSync(from, { withFileTypes: true })) {
-            const path = join(from, item.name);
-            if (item.isDirectory() && item.name !== 'node_modules') walk(path);
-            else if (item.isFile() && SOURCE.test(item.name)) {
-              const size = statSync(path).size;
-              if (size > MAX_FILE) continue;
-              const target = join(dir, 'packages', id.replace('/', '__'), relative(pkgDir, path));
-              mkdirSync(dirname(target), { recursive: true });
-              cpSync(path, target);
-              files += 1;
-              bytes += size;
-            }
-          }
-        };
-        walk(pkgDir);
-      }
-    }
-  }
-  return { files, bytes, packages: seen.size };
-}
-
-/** This project's tracked files, as committed. */
-function buildSelfTree(dir) {
-  const list = git(root, 'ls-files', '-z').split('\0').filter(Boolean);
-  let bytes = 0;
-  let files = 0;
-  for (const path of list) {
-    const from = join(root, path);
-    if (!existsSync(from) || !statSync(from).isFile()) continue;
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    cpSync(from, join(dir, path));
-    bytes += statSync(from).size;
-    files += 1;
-  }
-  return { files, bytes, packages: 1 };
-}
-
-/**
- * The repository a warm worker served before (never the measured one): 40 modules, about
- * 600 KB, enough that building its analysis uses a parsing thread.
- */
-function buildOtherRepo(dir) {
-  mkdirSync(join(dir, 'src'), { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'other', type: 'module', scripts: { test: 'node --test' } }));
-  for (let i = 0; i < 40; i++) {
-    const next = (i + 1) % 40;
-    const steps = Array.from({ length: 180 }, (_, k) => `export function step${i}x${k}(value: number): number {\n  return helper${next}(value + ${k});\n}\n`);
-    writeFileSync(join(dir, 'src', `module${i}.ts`), `import { helper${next} } from './module${next}.js';\n\nexport function helper${i}(value: number): number {\n  return value > 100 ? value : helper${next}(value + ${i});\n}\n\n${steps.join('\n')}`);
-  }
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'other');
-}
-
-function timed(cmd, cmdArgs) {
-  const started = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...cmdArgs], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const wallMs = performance.now() - started;
-  if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(' ')} failed: ${r.stderr.slice(-2000)}`);
-  const rssKb = Number(r.stderr.trim().split('\n').pop());
-  return { wallMs: Math.round(wallMs), maxRssMb: Math.round(rssKb / 1024), stdout: r.stdout };
-}
-
-async function clearContextCache(url) {
-  const bus = await connectBus({ url, name: 'bench-reset' });
-  for await (const name of bus.jsm.streams.names()) if (/^(KV_patchbay-context|OBJ_patchbay-context)/.test(name)) await bus.jsm.streams.delete(name);
-  await ensureTopology(bus);
-  await bus.drain();
-}
 
 let workdir;
 let url;
@@ -149,10 +47,7 @@ async function benchTree(name, build, task, changeFile, other) {
   };
   try {
     say(`${name}: building the tree in ${dir}`);
-    const shape = build(dir);
-    git(dir, 'init', '-q', '-b', 'main');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-qm', 'bench tree');
+    const shape = commitTree(dir, build);
     say(`${name}: ${shape.files} files, ${(shape.bytes / 1e6).toFixed(1)} MB`);
     const target = changeFile(dir);
     const an = (path) => ({ op: 'analyze', path, repo: dir });
@@ -297,20 +192,6 @@ try {
   await server?.stop();
   rmSync(workdir, { recursive: true, force: true });
 }
-
-const sorted = (xs) => [...xs].sort((a, b) => a - b);
-const median = (xs) => {
-  const s = sorted(xs);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const round = (x) => (x >= 100 ? Math.round(x) : Math.round(x * 10) / 10);
-const stat = (xs) => (xs?.length ? { median: round(median(xs)), min: round(sorted(xs)[0]), max: round(sorted(xs).at(-1)), n: xs.length } : undefined);
-const fmt = (xs, unit = 'ms') => {
-  const s = stat(xs);
-  if (!s) return '–';
-  return s.n === 1 || s.min === s.max ? `${s.median} ${unit}` : `${s.median} ${unit} (${s.min}–${s.max})`;
-};
-const pct = (xs, cold) => `${Math.round((median(xs) / median(cold)) * 1000) / 10}%`;
 
 const lines = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${load.map((l) => l.toFixed(1)).join(' → ')}; ${RUNS} runs, median (min–max)`,

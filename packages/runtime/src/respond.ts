@@ -17,7 +17,11 @@ export interface Responding {
  */
 export function startResponding(service: ServiceContext, responder: Responder): Responding {
   const { bus, log, metrics, name } = service;
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
   const abort = new AbortController();
 
   const reply = (msg: Msg, data: unknown, traceparent?: string) => {
@@ -50,7 +54,8 @@ export function startResponding(service: ServiceContext, responder: Responder): 
         metrics.stageDuration.observe({ service: name, stage: event.type, outcome }, (performance.now() - started) / 1_000);
       };
       try {
-        reply(msg, await responder.handle(event as Parameters<Responder['handle']>[0], { log: child, signal: abort.signal }), traceparent);
+        const waitFor = (work: Promise<unknown>) => track(work.catch((err: unknown) => child.warn({ err }, 'work after the answer failed')));
+        reply(msg, await responder.handle(event as Parameters<Responder['handle']>[0], { log: child, signal: abort.signal, waitFor }), traceparent);
         observe('answered');
       } catch (err) {
         const info = summarizeError(err);
@@ -69,9 +74,7 @@ export function startResponding(service: ServiceContext, responder: Responder): 
         log.error({ err, subject: responder.subject }, 'request subscription error');
         return;
       }
-      const work = answer(msg).catch((e: unknown) => log.error({ err: e }, 'could not answer a request'));
-      inFlight.add(work);
-      void work.finally(() => inFlight.delete(work));
+      track(answer(msg).catch((e: unknown) => log.error({ err: e }, 'could not answer a request')));
     },
   });
 
@@ -79,7 +82,8 @@ export function startResponding(service: ServiceContext, responder: Responder): 
     async stop(graceMs) {
       subscription.unsubscribe();
       const timer = setTimeout(() => abort.abort(), graceMs);
-      await Promise.all(inFlight);
+      // Work after an answer may start while waiting: wait until none is left.
+      while (inFlight.size > 0) await Promise.all(inFlight);
       clearTimeout(timer);
     },
   };

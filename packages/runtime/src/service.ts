@@ -51,6 +51,8 @@ export interface RequestContext {
   log: Logger;
   /** Aborted when the service shuts down past its grace period. */
   signal: AbortSignal;
+  /** Work that goes on after the answer (storing what it computed): shutdown waits for it too. */
+  waitFor(work: Promise<unknown>): void;
 }
 
 /**

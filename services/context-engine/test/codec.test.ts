@@ -50,17 +50,17 @@ describe('the stored form of an analysis', () => {
     expect(analysis.names.size).toBeGreaterThan(10);
     expect(analysis.edges.length).toBeGreaterThan(0);
 
-    const decoded = decodeAnalysis(encodeAnalysis(analysis));
+    const decoded = decodeAnalysis(await encodeAnalysis(analysis));
     expect(decoded && plainAnalysis(decoded)).toEqual(plainAnalysis(analysis));
     const state = await cache.getPatchState(analysis.key);
     expect(state).not.toBeNull();
     if (!state) return;
     expect(state.refs.names.length).toBeGreaterThan(10);
-    const again = decodePatchState(encodePatchState(state));
+    const again = decodePatchState(await encodePatchState(state));
     expect(again && plainState(again)).toEqual(plainState(state));
   });
 
-  it('keeps file indices whole past 65,535 files', () => {
+  it('keeps file indices whole past 65,535 files', async () => {
     const n = 70_000;
     const files = Array.from({ length: n }, (_, i) => ({ path: `f/${String(i).padStart(5, '0')}.ts`, blob: i.toString(16).padStart(40, '0'), size: i, test: i % 7 === 0, ...(i % 3 ? { language: 'TypeScript', symbols: i % 5 } : {}) }));
     const { table } = buildNameTable([
@@ -79,7 +79,7 @@ describe('the stored form of an analysis', () => {
       edges: Int32Array.from([0, n - 1, 5, 2, 3, 1_000_000, n - 1, 0, 7]),
       links: Int32Array.from([0, n - 1, n - 1, 66_000]),
     } as unknown as Analysis;
-    const decoded = decodeAnalysis(encodeAnalysis(analysis));
+    const decoded = decodeAnalysis(await encodeAnalysis(analysis));
     expect(decoded && plainAnalysis(decoded)).toEqual(plainAnalysis(analysis));
     expect(decoded?.names.variants('first').map((v) => v.name)).toEqual(['first', 'First']);
   });
@@ -87,7 +87,7 @@ describe('the stored form of an analysis', () => {
   it('is ignored when it is not ours or another version wrote it', async () => {
     const cache = memoryContextCache();
     const { analysis } = await analyzeRepository(localSource(repo.dir, cache), { cache, parser: loadSymbolParser, maxFileBytes: MAX_FILE_BYTES, memo: false });
-    const data = encodeAnalysis(analysis);
+    const data = await encodeAnalysis(analysis);
     expect(decodeAnalysis(withVersion(data, ANALYSIS_VERSION))).not.toBeNull();
     expect(decodeAnalysis(withVersion(data, ANALYSIS_VERSION - 1))).toBeNull();
     expect(decodeAnalysis(Buffer.from(JSON.stringify(analysis)))).toBeNull();

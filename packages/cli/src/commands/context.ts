@@ -56,7 +56,14 @@ async function askEngine(bus: Bus, dir: string, query: Omit<ContextQuery, 'path'
 }
 
 /** The analysis in this process, sharing the engine's cache and board when NATS answers. */
-async function analyseHere(bus: Bus | undefined, config: Config, repo: { url: string; ref?: string | undefined }, local: boolean, title: string, budget: number): Promise<CompleteRepoContext> {
+async function analyseHere(
+  bus: Bus | undefined,
+  config: Config,
+  repo: { url: string; ref?: string | undefined },
+  local: boolean,
+  title: string,
+  budget: number,
+): Promise<{ context: CompleteRepoContext; stored: Promise<void> }> {
   const cache: ContextCache = bus ? await openContextCache(bus) : memoryContextCache();
   let source: RepoSource;
   if (local) {
@@ -65,12 +72,11 @@ async function analyseHere(bus: Bus | undefined, config: Config, repo: { url: st
     const git = createGitWorkspace(join(config.workdir, 'cli'));
     source = commitSource(git, repo.url, await git.resolveCommit(repo.url, repo.ref));
   }
-  const { context } = await contextForTask(
+  return contextForTask(
     source,
     { title, mapBudget: budget, fileBudgetChars: config.context.fileBudgetChars, knownSecrets: config.knownSecrets },
-    { cache, parser: loadSymbolParser, maxFileBytes: config.context.maxFileBytes, board: bus ? openBoard(bus) : undefined },
+    { cache, parser: loadSymbolParser, maxFileBytes: config.context.maxFileBytes, board: bus ? openBoard(bus) : undefined, storeBehind: true },
   );
-  return context;
 }
 
 /**
@@ -99,6 +105,7 @@ export async function contextCommand(flags: ContextFlags): Promise<number> {
     // By its real path, so that this process and a running engine name the checkout alike.
     if (local) repo.url = await realpath(repo.url);
     let context: CompleteRepoContext | undefined;
+    let stored: Promise<void> | undefined;
     if (local && bus && !flags.local) {
       const asked = await askEngine(bus, repo.url, { title, mapBudget: budget }, timeoutMs);
       if ('context' in asked) {
@@ -106,8 +113,10 @@ export async function contextCommand(flags: ContextFlags): Promise<number> {
         err(`patchbay: context from the ${asked.servedBy}`);
       } else err(`patchbay: ${asked.why}; analysing here`);
     }
-    context ??= await analyseHere(bus, config, repo, local, title, budget);
+    if (context === undefined) ({ context, stored } = await analyseHere(bus, config, repo, local, title, budget));
     out(flags.json ? JSON.stringify(context, null, 2) : renderContextText(context));
+    // Printed first; the process ends once the analysis is in the shared cache.
+    await stored;
     return EXIT.ok;
   } finally {
     await bus?.drain();

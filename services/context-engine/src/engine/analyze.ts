@@ -33,6 +33,11 @@ export interface AnalyzeOptions {
   memo?: boolean;
   /** Parsing threads besides this one for large parses (default: one per further core, at most 3; 0: none). */
   threads?: number | undefined;
+  /**
+   * Return the analysis before it is in the shared cache (default false): an answer need
+   * not wait for the store, but whoever passes this must await `stored` before exiting.
+   */
+  storeBehind?: boolean;
 }
 
 export interface AnalyzeResult {
@@ -50,6 +55,8 @@ export interface AnalyzeResult {
     /** Parsing threads that parsed files besides this one (large parses only). */
     threads?: number;
   };
+  /** Settles when what was built is in the shared cache (at once for a cache hit); never rejects. */
+  stored: Promise<void>;
 }
 
 const MEMO_SIZE = 4;
@@ -187,11 +194,12 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
     () => undefined,
   );
   const identity = await source.identify();
-  const done = (analysis: Analysis, mode: CompleteRepoContext['cache']['analysis'], parsed: number, reused: number, route: AnalyzeResult['route']): AnalyzeResult => ({
+  const done = (analysis: Analysis, mode: CompleteRepoContext['cache']['analysis'], parsed: number, reused: number, route: AnalyzeResult['route'], stored = Promise.resolve()): AnalyzeResult => ({
     analysis,
     identity,
     stats: { analysis: mode, filesParsed: parsed, filesReused: reused, ms: Math.round((performance.now() - started) * 10) / 10 },
     route,
+    stored,
   });
   const remembered = memoOn ? memo.get(identity.key)?.analysis : undefined;
   if (remembered && remembered.repo === identity.repo) return done(remembered, 'hit', 0, 0, { via: 'memory' });
@@ -219,12 +227,16 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
   const { built, parsed, reused, saving, threads } = result;
   const why = attempt && 'why' in attempt ? attempt.why : previous && !diff ? 'the files are listed in another order' : undefined;
 
-  // The pointer last: whoever follows it finds the analysis stored.
-  await Promise.all([saving, options.cache.putAnalysis(built.analysis, built.state)]);
-  await options.cache.putPointer(latestPointer(listing.repo), { key: listing.key, at: Date.now(), version: ANALYSIS_VERSION });
   if (memoOn) remember(built.analysis, built.state);
+  // The pointer last: whoever follows it finds the analysis stored. A failed store costs
+  // another worker a rebuild, never this answer.
+  const stored = (async () => {
+    await Promise.all([saving, options.cache.putAnalysis(built.analysis, built.state)]);
+    await options.cache.putPointer(latestPointer(listing.repo), { key: listing.key, at: Date.now(), version: ANALYSIS_VERSION });
+  })().catch((err: unknown) => options.log?.warn({ err, key: listing.key }, 'could not store the analysis in the shared cache'));
+  if (!options.storeBehind) await stored;
   options.log?.debug({ key: listing.key, parsed, reused, files: listing.files.length, patched: patched !== undefined, why }, 'repository analysed');
-  return done(built.analysis, reused > 0 ? 'incremental' : 'cold', parsed, reused, patched ? { via: 'patched' } : { via: 'built', ...(why ? { why } : {}), ...(threads ? { threads } : {}) });
+  return done(built.analysis, reused > 0 ? 'incremental' : 'cold', parsed, reused, patched ? { via: 'patched' } : { via: 'built', ...(why ? { why } : {}), ...(threads ? { threads } : {}) }, stored);
 }
 
 /** The previous analysis of a repository with its patch state, from this process, what was fetched already, or the shared cache. */

@@ -95,9 +95,10 @@ export async function openContextCache(bus: Bus): Promise<ContextCache> {
       return data === null ? null : readable(decodePatchState, data);
     },
     async putAnalysis(analysis, state) {
+      const [statePacked, analysisPacked] = await Promise.all([encodePatchState(state), encodeAnalysis(analysis)]);
       await Promise.all([
-        store.putBlob({ name: patchName(analysis.key), options: CHUNK }, encodePatchState(state)),
-        store.putBlob({ name: analysisName(analysis.key), options: CHUNK }, encodeAnalysis(analysis)),
+        store.putBlob({ name: patchName(analysis.key), options: CHUNK }, statePacked),
+        store.putBlob({ name: analysisName(analysis.key), options: CHUNK }, analysisPacked),
       ]);
     },
     async getPointer<T>(name: string) {
@@ -131,8 +132,8 @@ export function memoryContextCache(): ContextCache {
       return data === undefined ? null : decodePatchState(data);
     },
     putAnalysis: async (analysis, state) => {
-      analyses.set(analysis.key, encodeAnalysis(analysis));
-      states.set(analysis.key, encodePatchState(state));
+      analyses.set(analysis.key, await encodeAnalysis(analysis));
+      states.set(analysis.key, await encodePatchState(state));
     },
     getPointer: async <T>(name: string) => {
       const text = pointers.get(name);

@@ -1,5 +1,6 @@
 import { endianness } from 'node:os';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRawSync } from 'node:zlib';
 import { ANALYSIS_VERSION, type Analysis, type AnalysedFile, type PatchState } from '../domain/analysis.js';
 import { NameTable } from '../domain/names.js';
 
@@ -41,21 +42,25 @@ function bytesOf(kind: Kind, value: Value): Buffer {
   }
 }
 
-function pack(sections: Record<string, [Kind, Value]>): Buffer {
-  const parts: Buffer[] = [];
+// Compressed on libuv's threads, so that storing an analysis does not hold up the next answer.
+const deflate = promisify(deflateRaw);
+
+async function pack(sections: Record<string, [Kind, Value]>): Promise<Buffer> {
   const directory: Directory = { version: ANALYSIS_VERSION, littleEndian: LITTLE, sections: {} };
+  const entries = Object.entries(sections).map(([name, [kind, value]]) => [name, kind, bytesOf(kind, value)] as const);
+  // Level 1: most of the size win for a fraction of the time; the store checks integrity.
+  const compressed = await Promise.all(entries.map(([, , raw]) => deflate(raw, { level: 1 })));
+  const parts: Buffer[] = [];
   let offset = 0;
-  for (const [name, [kind, value]] of Object.entries(sections)) {
-    const raw = bytesOf(kind, value);
-    // Level 1: most of the size win for a fraction of the time; the store checks integrity.
+  entries.forEach(([name, kind, raw], i) => {
     // What barely compresses (hashes) is stored as it is: inflating it would cost more than fetching it.
-    const compressed = deflateRawSync(raw, { level: 1 });
-    const deflated = compressed.length < raw.length * 0.9;
-    const stored = deflated ? compressed : raw;
+    const packed = compressed[i] as Buffer;
+    const deflated = packed.length < raw.length * 0.9;
+    const stored = deflated ? packed : raw;
     directory.sections[name] = [offset, stored.length, kind, deflated ? raw.length : -1];
     parts.push(stored);
     offset += stored.length;
-  }
+  });
   const head = Buffer.from(JSON.stringify(directory));
   const prefix = Buffer.alloc(8);
   prefix.write(MAGIC, 0, 'latin1');
@@ -172,7 +177,7 @@ type Meta = Omit<Analysis, 'files' | 'names' | 'edges' | 'links'> & {
   otherBlobs: Array<[number, string]>;
 };
 
-export function encodeAnalysis(a: Analysis): Buffer {
+export function encodeAnalysis(a: Analysis): Promise<Buffer> {
   const { files, names, edges, links, ...rest } = a;
   const languageNames = [...new Set(files.flatMap((f) => (f.language ? [f.language] : [])))];
   const languageIndex = new Map(languageNames.map((l, i) => [l, i + 1]));
@@ -254,7 +259,7 @@ export function decodeAnalysis(data: Uint8Array): Analysis | null {
 
 type StateMeta = Pick<PatchState, 'conventions' | 'utilities' | 'skipped'>;
 
-export function encodePatchState(s: PatchState): Buffer {
+export function encodePatchState(s: PatchState): Promise<Buffer> {
   const meta: StateMeta = { conventions: s.conventions, utilities: s.utilities, skipped: s.skipped };
   return pack({
     meta: ['json', meta],

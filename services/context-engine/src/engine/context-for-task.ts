@@ -22,6 +22,8 @@ export interface TaskContextResult {
   context: CompleteRepoContext;
   /** The engine's findings that the board does not hold yet. */
   toWrite: BoardEntry[];
+  /** The analysis is in the shared cache (see AnalyzeOptions.storeBehind). */
+  stored: Promise<void>;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function contextForTask(
   request: TaskRequest,
   options: AnalyzeOptions & { board?: Pick<Board, 'current'> | undefined },
 ): Promise<TaskContextResult> {
-  const { analysis, stats } = await analyzeRepository(source, options);
+  const { analysis, stats, stored } = await analyzeRepository(source, options);
   const current = options.board ? await options.board.current(analysis.repo, blobLookup(analysis)) : [];
   const own = factEntries(analysis, AGENT, new Date().toISOString());
   const { facts, toWrite } = fromBoard(current, own);
@@ -53,7 +55,7 @@ export async function contextForTask(
     board: facts,
     cache: stats,
   });
-  return { context, toWrite };
+  return { context, toWrite, stored };
 }
 
 /** Renders the map, fetching the symbols of the best-ranked files batch by batch until the budget is spent. */

@@ -151,6 +151,20 @@ async function indexOfCheckout(root: string): Promise<string | undefined> {
 const lastSeenDirty = new Map<string, boolean>();
 
 /**
+ * Recent trees' entries, by tree hash (what a tree holds never changes): a running engine
+ * asked again about an edited checkout lists its HEAD without running git.
+ */
+const TREES_REMEMBERED = 4;
+const treeMemo = new Map<string, TreeEntry[]>();
+async function treeEntries(tree: string, list: () => Promise<string>): Promise<TreeEntry[]> {
+  const entries = treeMemo.get(tree) ?? parseLsTree(await list());
+  treeMemo.delete(tree);
+  treeMemo.set(tree, entries);
+  while (treeMemo.size > TREES_REMEMBERED) treeMemo.delete(treeMemo.keys().next().value as string);
+  return entries;
+}
+
+/**
  * The engine's copy of a repository's git index, refreshed whenever the repository's own
  * index changes (git replaces that file on every write, so its size, time and inode tell).
  */
@@ -295,7 +309,7 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
     likelyKey: async () => (lastSeenDirty.get(root) ? undefined : (await revParse()).tree),
     async list() {
       const id = await identify();
-      const entries = id.commit === '(no commits)' ? [] : parseLsTree(await gitOut(['ls-tree', '-r', '-l', '-z', '--full-tree', 'HEAD']));
+      const entries = id.commit === '(no commits)' ? [] : await treeEntries(id.tree, () => gitOut(['ls-tree', '-r', '-l', '-z', '--full-tree', id.tree]));
       const files: ListedFile[] = [];
       const skipped = [...unanalysed];
       for (const e of entries) {

@@ -58,12 +58,13 @@ export function createContextQueryResponder(deps: ContextQueryDeps): Responder<t
       const { path, head, title, description, mapBudget } = event.data;
       const dir = await checkoutFor(path, head, deps.localRoots);
       const source = checkoutSource(dir, { cache: deps.cache, workdir: deps.workdir, maxFileBytes: deps.maxFileBytes, ttlMs: deps.dirtyTtlMs });
-      const { context } = await contextForTask(
+      const { context, stored } = await contextForTask(
         source,
         { title, description, mapBudget, fileBudgetChars: deps.budgetChars, knownSecrets: deps.knownSecrets },
         // The board is read, not written: a working tree's facts are not facts of a commit.
-        { cache: deps.cache, parser: deps.parser, maxFileBytes: deps.maxFileBytes, log: ctx.log, board: deps.board },
+        { cache: deps.cache, parser: deps.parser, maxFileBytes: deps.maxFileBytes, log: ctx.log, board: deps.board, storeBehind: true },
       );
+      ctx.waitFor(stored);
       const json = JSON.stringify(context);
       // Named by content: asking the same again stores nothing new.
       const contextRef = await deps.artifacts.put(`context/query/${createHash('sha256').update(json).digest('hex').slice(0, 32)}.json`, json);

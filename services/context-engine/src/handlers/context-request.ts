@@ -23,10 +23,11 @@ export function createContextHandler(deps: ContextDeps): Handler<typeof eventTyp
   return stageHandler('context', async (event, ctx) => {
     const { taskId, attempt, repo, title, description } = event.data;
     const commit = await deps.git.resolveCommit(repo.url, repo.ref);
-    const { context, toWrite } = await contextForTask(
+    const { context, toWrite, stored } = await contextForTask(
       commitSource(deps.git, repo.url, commit),
       { title, description, mapBudget: deps.mapTokens, fileBudgetChars: deps.budgetChars, knownSecrets: deps.knownSecrets },
-      { cache: deps.cache, parser: deps.parser, maxFileBytes: deps.maxFileBytes, log: ctx.log, board: deps.board },
+      // The result goes out before the analysis is stored; the message is acked after both.
+      { cache: deps.cache, parser: deps.parser, maxFileBytes: deps.maxFileBytes, log: ctx.log, board: deps.board, storeBehind: true },
     );
     const contextRef = await deps.artifacts.putJson(`context/${taskId}.json`, context);
 
@@ -64,5 +65,6 @@ export function createContextHandler(deps: ContextDeps): Handler<typeof eventTyp
       },
       'context ready',
     );
+    await stored;
   });
 }
