@@ -43,6 +43,8 @@ describe('a working tree with the engine’s own copy of the git index', () => {
       ['a second untracked file in that directory', () => writeFile(join(repo.dir, 'src/jobs/weekly.ts'), 'export const weekly = true;\n'), 3],
       ['one of them staged (the repository’s index changes)', () => repo.git('add', 'src/jobs/nightly.ts'), 3],
       ['a tracked file deleted', () => rm(join(repo.dir, 'src/repositories/pool.ts')), 4],
+      ['an untracked file with spaces in its name', () => writeFile(join(repo.dir, 'src/jobs/clean up.ts'), 'export const cleanUp = true;\n'), 5],
+      ['a tracked file moved and staged (a delete and an add: renames are not followed)', () => repo.git('mv', 'src/app.ts', 'src/main.ts'), 6],
       ['everything committed', async () => {
         await repo.git('add', '-A');
         await repo.git('commit', '-qm', 'jobs');
@@ -60,6 +62,8 @@ describe('a working tree with the engine’s own copy of the git index', () => {
       expect(own, name).toEqual(plain);
       expect(own.dirty, name).toBe(dirty);
       expect(own.key === own.tree, name).toBe(dirty === 0);
+      // Also after a commit made while the checkout was seen dirty (its commit's tree not yet known).
+      expect([own.commit, own.tree], name).toEqual([await repo.git('rev-parse', 'HEAD'), await repo.git('rev-parse', 'HEAD^{tree}')]);
       expect(await indexStamp(), name).toBe(before);
     }
     // One copy of the repository's index, refreshed as it changed, where git keeps its untracked cache (extension "UNTR").

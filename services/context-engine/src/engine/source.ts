@@ -147,6 +147,33 @@ async function indexOfCheckout(root: string): Promise<string | undefined> {
   return gitdir ? join(resolve(root, gitdir), 'index') : undefined;
 }
 
+/** Commits' trees (a commit's tree never changes), for the checkouts this process reads. */
+const COMMITS_REMEMBERED = 64;
+const commitTrees = new Map<string, string>();
+function rememberTree(commit: string, tree: string): void {
+  commitTrees.delete(commit);
+  commitTrees.set(commit, tree);
+  while (commitTrees.size > COMMITS_REMEMBERED) commitTrees.delete(commitTrees.keys().next().value as string);
+}
+
+/**
+ * `git status --porcelain=v2 --branch -z`: HEAD's commit (none before the first) and the
+ * changed entries as "XY path", sorted (v2 writes "." where v1 writes a space).
+ */
+export function parseStatus(out: string): { head: string | undefined; items: string[] } {
+  let head: string | undefined;
+  const items: string[] = [];
+  for (const entry of out.split('\0')) {
+    if (entry.startsWith('# branch.oid ')) {
+      const oid = entry.slice('# branch.oid '.length);
+      if (/^[0-9a-f]{40,64}$/.test(oid)) head = oid;
+    } else if (entry.startsWith('1 ')) items.push(`${entry.slice(2, 4)} ${entry.split(' ').slice(8).join(' ')}`);
+    else if (entry.startsWith('u ')) items.push(`${entry.slice(2, 4)} ${entry.split(' ').slice(10).join(' ')}`);
+    else if (entry.startsWith('? ')) items.push(`?? ${entry.slice(2)}`);
+  }
+  return { head, items: items.sort() };
+}
+
 /** Working trees this process last found with uncommitted changes: no point guessing they are clean. */
 const lastSeenDirty = new Map<string, boolean>();
 
@@ -210,7 +237,8 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
       // No commit yet: the empty tree.
       return r.exitCode === 0 ? { head, tree, index: resolve(root, index) } : { head: '', tree: EMPTY_TREE, index: resolve(root, index) };
     })());
-  const statusArgs = ['status', '--porcelain=v1', '-z', '--no-renames', '--ignore-submodules=all'];
+  // v2 with --branch also names HEAD's commit, so a known commit needs no rev-parse.
+  const statusArgs = ['status', '--porcelain=v2', '--branch', '--no-ahead-behind', '-z', '--no-renames', '--ignore-submodules=all'];
   const status = async (): Promise<string> => {
     // The usual layout tells where the index is without waiting for git to say.
     const gitIndex = (await indexOfCheckout(root)) ?? (await revParse()).index;
@@ -227,8 +255,13 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
   };
   const identify = () =>
     (identity ??= (async () => {
-      const [{ head, tree }, statusOut] = await Promise.all([revParse(), status()]);
-      const items = statusOut.split('\0').filter(Boolean).sort();
+      // A checkout this process saw dirty is likely an edit away from then: its commit's tree is known.
+      const early = lastSeenDirty.get(root) ? undefined : revParse();
+      const seen = parseStatus(await status());
+      const knownTree = seen.head === undefined ? undefined : commitTrees.get(seen.head);
+      const { head, tree } = knownTree !== undefined && seen.head !== undefined ? { head: seen.head, tree: knownTree } : await (early ?? revParse());
+      if (head) rememberTree(head, tree);
+      const items = seen.items;
       // The dirty-file index is needed only when something is dirty.
       const previous = items.length ? await options.loadIndex().catch(() => null) : null;
       const fresh = previous !== null && now() - previous.at < options.ttlMs;
