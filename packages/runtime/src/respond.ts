@@ -85,6 +85,7 @@ export function startResponding(service: ServiceContext, responder: Responder): 
       // Work after an answer may start while waiting: wait until none is left.
       while (inFlight.size > 0) await Promise.all(inFlight);
       clearTimeout(timer);
+      await responder.close?.();
     },
   };
 }

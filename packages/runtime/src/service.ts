@@ -67,6 +67,8 @@ export interface Responder<Q extends EventType = EventType, A extends EventType 
   handle(event: CloudEvent<Q>, ctx: RequestContext): Promise<z.input<(typeof eventSchemas)[A]>>;
   /** The answer when the request is invalid or could not be handled. */
   failed(error: ErrorInfo): z.input<(typeof eventSchemas)[A]>;
+  /** Releases what the responder holds (watches, handles) once no request is in flight. */
+  close?(): Promise<void>;
 }
 
 export interface ServiceDefinition {

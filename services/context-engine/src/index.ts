@@ -5,6 +5,7 @@ export { analyzeRepository, type AnalyzeOptions, type AnalyzeResult } from './en
 export { contextForTask, type TaskContextResult, type TaskRequest } from './engine/context-for-task.js';
 export { openContextCache, memoryContextCache, type ContextCache } from './engine/cache.js';
 export { decodeAnalysis, decodePatchState, encodeAnalysis, encodePatchState } from './engine/codec.js';
+export { checkoutWatches, type CheckoutWatch } from './engine/checkout-watch.js';
 export { checkoutSource, commitSource, workingTreeSource, type Identity, type RepoSource, type Listing } from './engine/source.js';
 export { loadSymbolParser, type SymbolParser } from './parsing/tree-sitter.js';
 export { renderContextText } from './domain/render-text.js';

@@ -28,8 +28,9 @@ export const contextEngineService: ServiceDefinition = {
       }),
     };
   },
-  async createResponders({ bus, artifacts, config }) {
+  async createResponders({ bus, artifacts, config, log }) {
     const { createContextQueryResponder } = await import('./handlers/context-query.js');
+    const { checkoutWatches } = await import('./engine/checkout-watch.js');
     return [
       createContextQueryResponder({
         artifacts,
@@ -43,6 +44,8 @@ export const contextEngineService: ServiceDefinition = {
         dirtyTtlMs: config.context.dirtyTtlMs,
         knownSecrets: config.knownSecrets,
         servedBy: `context-engine on ${hostname()} (pid ${process.pid})`,
+        // Only a configured engine reads checkouts, so only it watches them.
+        watch: config.context.localRoots.length ? checkoutWatches({ max: 8, log }) : undefined,
       }),
     ];
   },

@@ -75,6 +75,17 @@ describe('context queries (request/reply)', () => {
     const again = await ask({ path: repo.dir, head: repo.head });
     if (!again.ok) throw new Error(again.error.message);
     expect((await artifacts.getJson(again.contextRef, CompleteRepoContext)).cache.analysis).toBe('hit');
+
+    // The engine watches the checkout now; an edit made right before asking is in the answer all the same.
+    for (let i = 0; i < 3; i++) {
+      await writeFile(orders, `${await readFile(orders, 'utf8')}\nexport const rush${i} = ${i};\n`);
+      const answer = await ask({ path: repo.dir, head: repo.head, title: `Use rush${i} in getOrder` });
+      if (!answer.ok) throw new Error(answer.error.message);
+      const seen = await artifacts.getJson(answer.contextRef, CompleteRepoContext);
+      expect(seen.cache.analysis, `edit ${i}`).toBe('incremental');
+      // The file's content as offered to the model (the map shows only its best symbols).
+      expect(seen.relevant.find((f) => f.path === 'src/services/orders.ts')?.content).toContain(`export const rush${i} = ${i};`);
+    }
   });
 
   it('refuses what it may not read or does not see as the asker does, saying why', async () => {

@@ -3,6 +3,7 @@ import { copyFile, lstat, mkdir, open, readFile, readlink, rename, rm, stat, wri
 import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
 import { type GitWorkspace, catBlobs, git, runGit } from '@patchbay/workspace';
 import type { ContextCache } from './cache.js';
+import type { CheckoutWatch } from './checkout-watch.js';
 
 export interface ListedFile {
   path: string;
@@ -123,6 +124,8 @@ export interface WorkingTreeOptions {
    * own index and writes nothing.
    */
   stateDir?: string | undefined;
+  /** Changes under the checkout seen without git: when none since the last look, that look's result stands (within `ttlMs`). */
+  watch?: CheckoutWatch | undefined;
 }
 
 async function readRegular(path: string, maxBytes: number): Promise<Buffer> {
@@ -173,6 +176,17 @@ export function parseStatus(out: string): { head: string | undefined; items: str
   }
   return { head, items: items.sort() };
 }
+
+interface LastLook {
+  changes: number;
+  at: number;
+  identity: Identity;
+  dirtyFiles: ListedFile[];
+  dirtyPaths: string[];
+  unanalysed: Listing['unanalysed'];
+}
+/** What the last look at each watched checkout found, and how many changes its watch had seen then. */
+const lastLooks = new WeakMap<CheckoutWatch, Map<string, LastLook>>();
 
 /** Working trees this process last found with uncommitted changes: no point guessing they are clean. */
 const lastSeenDirty = new Map<string, boolean>();
@@ -253,8 +267,7 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
     }
     return gitOut([...statusArgs, '--untracked-files=all']);
   };
-  const identify = () =>
-    (identity ??= (async () => {
+  const fromGit = async (): Promise<Identity> => {
       // A checkout this process saw dirty is likely an edit away from then: its commit's tree is known.
       const early = lastSeenDirty.get(root) ? undefined : revParse();
       const seen = parseStatus(await status());
@@ -334,12 +347,30 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
       lastSeenDirty.set(root, dirty > 0);
       const key = dirty === 0 ? tree : `w${createHash('sha256').update(`${tree}\n${keyParts.join('\n')}`).digest('hex').slice(0, 40)}`;
       return { repo: root, commit: head || '(no commits)', tree, key, dirty };
+  };
+  const identify = () =>
+    (identity ??= (async () => {
+      const watch = options.watch;
+      const changes = await watch?.settled(root);
+      const looks = watch && changes !== undefined ? (lastLooks.get(watch) ?? lastLooks.set(watch, new Map()).get(watch)) : undefined;
+      const known = looks?.get(root);
+      if (known && known.changes === changes && now() - known.at < options.ttlMs) {
+        dirtyFiles.push(...known.dirtyFiles);
+        for (const path of known.dirtyPaths) dirtyPaths.add(path);
+        unanalysed.push(...known.unanalysed);
+        return known.identity;
+      }
+      const at = now();
+      const seen = await fromGit();
+      if (looks && changes !== undefined) looks.set(root, { changes, at, identity: seen, dirtyFiles: [...dirtyFiles], dirtyPaths: [...dirtyPaths], unanalysed: [...unanalysed] });
+      return seen;
     })());
 
   return {
     identify,
-    // Clean, unless this process last saw the checkout dirty.
-    likelyKey: async () => (lastSeenDirty.get(root) ? undefined : (await revParse()).tree),
+    // Clean, unless this process last saw the checkout dirty; no guess for a watched checkout looked at before, which is told at once.
+    likelyKey: async () =>
+      lastSeenDirty.get(root) || (options.watch && lastLooks.get(options.watch)?.has(root)) ? undefined : (await revParse()).tree,
     async list() {
       const id = await identify();
       const entries = id.commit === '(no commits)' ? [] : await treeEntries(id.tree, () => gitOut(['ls-tree', '-r', '-l', '-z', '--full-tree', id.tree]));
@@ -385,7 +416,7 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
  */
 export function checkoutSource(
   dir: string,
-  options: { cache: Pick<ContextCache, 'getPointer' | 'putPointer'>; workdir: string; maxFileBytes: number; ttlMs: number },
+  options: { cache: Pick<ContextCache, 'getPointer' | 'putPointer'>; workdir: string; maxFileBytes: number; ttlMs: number; watch?: CheckoutWatch | undefined },
 ): RepoSource {
   const indexName = `dirty:${dir}`;
   return workingTreeSource(dir, {
@@ -394,5 +425,6 @@ export function checkoutSource(
     loadIndex: () => options.cache.getPointer(indexName),
     saveIndex: (index) => options.cache.putPointer(indexName, index),
     stateDir: join(options.workdir, 'context-engine', 'index'),
+    watch: options.watch,
   });
 }

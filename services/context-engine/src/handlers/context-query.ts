@@ -8,6 +8,7 @@ import { runGit } from '@patchbay/workspace';
 import { rootHolding } from '../domain/local-roots.js';
 import type { ContextCache } from '../engine/cache.js';
 import { contextForTask } from '../engine/context-for-task.js';
+import type { CheckoutWatch } from '../engine/checkout-watch.js';
 import { checkoutSource } from '../engine/source.js';
 import type { SymbolParser } from '../parsing/tree-sitter.js';
 
@@ -25,6 +26,8 @@ export interface ContextQueryDeps {
   knownSecrets: readonly string[];
   /** Names this instance in answers. */
   servedBy: string;
+  /** Tells, without git, that a checkout asked about before has not changed. */
+  watch?: CheckoutWatch | undefined;
 }
 
 const realOrNone = (path: string) => realpath(path).catch(() => undefined);
@@ -57,7 +60,7 @@ export function createContextQueryResponder(deps: ContextQueryDeps): Responder<t
     async handle(event, ctx) {
       const { path, head, title, description, mapBudget } = event.data;
       const dir = await checkoutFor(path, head, deps.localRoots);
-      const source = checkoutSource(dir, { cache: deps.cache, workdir: deps.workdir, maxFileBytes: deps.maxFileBytes, ttlMs: deps.dirtyTtlMs });
+      const source = checkoutSource(dir, { cache: deps.cache, workdir: deps.workdir, maxFileBytes: deps.maxFileBytes, ttlMs: deps.dirtyTtlMs, watch: deps.watch });
       const { context, stored } = await contextForTask(
         source,
         { title, description, mapBudget, fileBudgetChars: deps.budgetChars, knownSecrets: deps.knownSecrets },
@@ -72,5 +75,6 @@ export function createContextQueryResponder(deps: ContextQueryDeps): Responder<t
       return { ok: true, contextRef, servedBy: deps.servedBy };
     },
     failed: (error) => ({ ok: false, error }),
+    close: async () => deps.watch?.close(),
   };
 }
