@@ -11,9 +11,12 @@ import { loadSymbolParser } from './parsing/tree-sitter.js';
 /** Analyses the target repository (cached by content, shared by all instances) and shares what it finds on the discovery board. */
 export const contextEngineService: ServiceDefinition = {
   name: 'context-engine',
-  async createHandlers({ bus, artifacts, config }) {
+  async createHandlers({ bus, artifacts, config, log }) {
     // Loaded here: tools that only analyse (`patchbay context`) import this package without the service runtime.
     const { createContextHandler } = await import('./handlers/context-request.js');
+    const { warmUpParser } = await import('./parsing/warm-up.js');
+    // In the background: a request that comes first is served meanwhile (and waits for the grammar it would load anyway).
+    void warmUpParser().catch((err: unknown) => log.warn({ err }, 'parser warm-up failed'));
     return {
       [eventTypes.contextRequested]: createContextHandler({
         git: createGitWorkspace(join(config.workdir, 'context-engine')),
