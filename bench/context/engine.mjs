@@ -7,6 +7,7 @@
  *
  *   node bench/context/engine.mjs                 # both trees, 3 runs
  *   node bench/context/engine.mjs self --runs 5   # only this project
+ *   node bench/context/engine.mjs self --pause 1500 [--no-warm-up]   # the first request 1.5 s after the engine's start (without its parser warm-up)
  *
  * Each row gives the engine's analysis time (what the answer's `cache.ms` says: from the
  * request reaching analyzeRepository to the analysis in hand) and the CLI process's wall
@@ -24,7 +25,14 @@ import { buildLargeTree, buildOtherRepo, buildSelfTree, clearContextCache, commi
 
 const options = benchOptions();
 const RUNS = options.count('--runs', 3);
-const only = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--runs');
+/** Milliseconds between an engine's start and its first request (0: at once). */
+const PAUSE = Number(options.text('--pause', '0'));
+const WARM_UP = !process.argv.includes('--no-warm-up');
+if (!Number.isInteger(PAUSE) || PAUSE < 0) {
+  process.stderr.write('--pause takes a whole number of milliseconds\n');
+  process.exit(2);
+}
+const only = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && !['--runs', '--pause'].includes(all[i - 1] ?? ''));
 if (only !== undefined && !['self', 'large'].includes(only)) {
   process.stderr.write(`unknown tree ${only}: self or large\n`);
   process.exit(2);
@@ -50,7 +58,7 @@ process.env.PATCHBAY_WORKDIR = cliWork;
 /** Starts a context engine process that may read checkouts under `base`; resolves once it serves. */
 async function startEngine() {
   const child = spawn(process.execPath, [join(root, 'services/context-engine/dist/main.js')], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NATS_URL: url, PATCHBAY_WORKDIR: engineWork, PATCHBAY_CONTEXT_LOCAL_ROOTS: base, PATCHBAY_METRICS_PORT: '0', LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NATS_URL: url, PATCHBAY_WORKDIR: engineWork, PATCHBAY_CONTEXT_LOCAL_ROOTS: base, PATCHBAY_METRICS_PORT: '0', LOG_LEVEL: 'info', PATCHBAY_CONTEXT_WARM_UP: String(WARM_UP) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise((resolve, reject) => {
@@ -114,6 +122,7 @@ async function benchTree(name, build, task, target) {
     // An engine just started: its first request is this tree, on an empty cache.
     await clearContextCache(url);
     let engine = await startEngine();
+    await new Promise((resolve) => setTimeout(resolve, PAUSE));
     record('cold.started', expect(ask(dir, task), 'cold', 'the first request to a new engine'));
     await engine.stop();
 
@@ -155,7 +164,7 @@ try {
 }
 
 const lines = [
-  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${load.map((l) => l.toFixed(1)).join(' → ')}; ${RUNS} runs, median (min–max)`,
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${load.map((l) => l.toFixed(1)).join(' → ')}; ${RUNS} runs, median (min–max); first request ${PAUSE} ms after the engine's start, parser warm-up ${WARM_UP ? 'on' : 'off'}`,
   '',
 ];
 for (const r of results) {

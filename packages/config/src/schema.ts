@@ -131,6 +131,8 @@ export const ConfigSchema = z.object({
        * context` against a running engine on the same machine); none by default. A
        * colon-separated list in PATCHBAY_CONTEXT_LOCAL_ROOTS.
        */
+      /** Compile the TypeScript grammars and parse a sample when the service starts, so its first request is served warm. */
+      warmUp: flag.default(true),
       localRoots: z
         .preprocess(
           (v) => (typeof v === 'string' ? v.split(':').map((s) => s.trim()).filter(Boolean) : v),
@@ -201,6 +203,7 @@ export const ENV_SETTINGS: Readonly<Record<string, readonly string[]>> = {
   PATCHBAY_CONTEXT_MAX_FILE_BYTES: ['context', 'maxFileBytes'],
   PATCHBAY_CONTEXT_DIRTY_TTL_MS: ['context', 'dirtyTtlMs'],
   PATCHBAY_CONTEXT_LOCAL_ROOTS: ['context', 'localRoots'],
+  PATCHBAY_CONTEXT_WARM_UP: ['context', 'warmUp'],
   PATCHBAY_OPENAI_BASE_URL: ['llm', 'openaiBaseUrl'],
   PATCHBAY_OPENAI_API_KEY: ['llm', 'openaiApiKey'],
   PATCHBAY_LLM_CONTEXT_WINDOW: ['llm', 'contextWindow'],

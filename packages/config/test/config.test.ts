@@ -66,7 +66,7 @@ describe('loadConfig defaults', () => {
     expect(config.telemetry.otlpEndpoint).toBeUndefined();
     // The threshold defaults to config/agent_config.yaml's quality.threshold, read by the router.
     expect(config.pipeline).toEqual({ maxAttempts: 3 });
-    expect(config.context).toEqual({ fileBudgetChars: 24_000, maxFileBytes: 1_000_000, dirtyTtlMs: 60_000, localRoots: [] });
+    expect(config.context).toEqual({ fileBudgetChars: 24_000, maxFileBytes: 1_000_000, dirtyTtlMs: 60_000, warmUp: true, localRoots: [] });
     expect(config.assessor).toEqual({ testTimeoutMs: 300_000, outputLimitBytes: 1_000_000 });
     expect(config.sandbox.passEnv).toEqual(DEFAULT_PASS_ENV);
     expect(config.service).toEqual({ concurrency: 2, shutdownGraceMs: 15_000 });
@@ -152,6 +152,7 @@ describe('loadConfig from the environment', () => {
       PATCHBAY_CONTEXT_MAX_FILE_BYTES: '5000',
       PATCHBAY_CONTEXT_DIRTY_TTL_MS: '15',
       PATCHBAY_CONTEXT_LOCAL_ROOTS: '/srv/repos',
+      PATCHBAY_CONTEXT_WARM_UP: 'false',
       PATCHBAY_OPENAI_BASE_URL: 'http://vllm:8000/v1',
       PATCHBAY_OPENAI_API_KEY: 'sk-sample-key-000000000000',
       PATCHBAY_LLM_CONTEXT_WINDOW: '65536',

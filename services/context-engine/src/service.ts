@@ -16,7 +16,7 @@ export const contextEngineService: ServiceDefinition = {
     const { createContextHandler } = await import('./handlers/context-request.js');
     const { warmUpParser } = await import('./parsing/warm-up.js');
     // In the background: a request that comes first is served meanwhile (and waits for the grammar it would load anyway).
-    void warmUpParser().catch((err: unknown) => log.warn({ err }, 'parser warm-up failed'));
+    if (config.context.warmUp) void warmUpParser().catch((err: unknown) => log.warn({ err }, 'parser warm-up failed'));
     return {
       [eventTypes.contextRequested]: createContextHandler({
         git: createGitWorkspace(join(config.workdir, 'context-engine')),
