@@ -11,7 +11,7 @@ export { openStateStore, type Decision, type StateStore, type Versioned } from '
 export { entryHolds, openBoard, subjectForEntry, type Board } from './board.js';
 export { openChangesLog, openDebugLog, type ChangesLog, type DebugLog } from './task-logs.js';
 export type { JsMsg } from '@nats-io/jetstream';
-export type { Msg, Subscription } from '@nats-io/nats-core';
+export type { Msg } from '@nats-io/nats-core';
 export {
   cancelTask,
   followTask,

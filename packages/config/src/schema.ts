@@ -5,6 +5,9 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveMs = z.coerce.number().int().positive();
 const url = z.string().url();
+/** A list, or (from the environment) a string of items between separators, blanks ignored. */
+const listOf = <T extends z.ZodType>(separator: string, item: T) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.split(separator).map((s) => s.trim()).filter(Boolean) : v), z.array(item));
 const flag = z.preprocess((v) => (typeof v === 'string' ? !['false', '0', 'no', 'off', ''].includes(v.trim().toLowerCase()) : v), z.boolean());
 
 /** The retry reasons of the design: four are repeats of one model call, two are new attempts. */
@@ -126,19 +129,14 @@ export const ConfigSchema = z.object({
       maxFileBytes: z.coerce.number().int().positive().default(1_000_000),
       /** How long an unchanged-looking file outside git (a dirty working tree) is trusted without re-reading it. */
       dirtyTtlMs: z.coerce.number().int().nonnegative().default(60_000),
+      /** Compile the TypeScript grammars and parse a sample when the service starts, so its first request is served warm. */
+      warmUp: flag.default(true),
       /**
        * Directories whose checkouts the engine may read when asked over the bus (`patchbay
        * context` against a running engine on the same machine); none by default. A
        * colon-separated list in PATCHBAY_CONTEXT_LOCAL_ROOTS.
        */
-      /** Compile the TypeScript grammars and parse a sample when the service starts, so its first request is served warm. */
-      warmUp: flag.default(true),
-      localRoots: z
-        .preprocess(
-          (v) => (typeof v === 'string' ? v.split(':').map((s) => s.trim()).filter(Boolean) : v),
-          z.array(z.string().startsWith('/', 'must be an absolute path')),
-        )
-        .default([]),
+      localRoots: listOf(':', z.string().startsWith('/', 'must be an absolute path')).default([]),
     })
     .prefault({}),
   assessor: z
@@ -161,12 +159,7 @@ export const ConfigSchema = z.object({
        */
       isolation: z.enum(['auto', 'require', 'off']).default('auto'),
       /** Variables sandboxed commands inherit; secret-named ones are dropped regardless. */
-      passEnv: z
-        .preprocess(
-          (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
-          z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)),
-        )
-        .default(['PATH', 'LANG', 'LC_ALL', 'TZ', 'JAVA_HOME', 'GOROOT', 'GOPATH', 'GOFLAGS', 'PYENV_ROOT', 'VIRTUAL_ENV']),
+      passEnv: listOf(',', z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default(['PATH', 'LANG', 'LC_ALL', 'TZ', 'JAVA_HOME', 'GOROOT', 'GOPATH', 'GOFLAGS', 'PYENV_ROOT', 'VIRTUAL_ENV']),
     })
     .prefault({}),
   service: z

@@ -1,4 +1,4 @@
-import { type Msg, type Subscription, deadLetter, encodeEvent } from '@patchbay/bus';
+import { type Msg, deadLetter, encodeEvent } from '@patchbay/bus';
 import { type AnyCloudEvent, type DeadLetter, createEvent, parseEvent } from '@patchbay/contracts';
 import { summarizeError } from '@patchbay/errors';
 import { traceIdOf, withMessageSpan } from '@patchbay/telemetry';
@@ -67,7 +67,7 @@ export function startResponding(service: ServiceContext, responder: Responder): 
     });
   };
 
-  const subscription: Subscription = bus.nc.subscribe(responder.subject, {
+  const subscription = bus.nc.subscribe(responder.subject, {
     queue: responder.queue,
     callback: (err, msg) => {
       if (err) {

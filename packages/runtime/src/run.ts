@@ -55,6 +55,8 @@ export async function startService(definition: ServiceDefinition, options: Start
       );
     }
     for (const responder of (await definition.createResponders?.(context)) ?? []) answering.push(startResponding(context, responder));
+    // Started means answering: the server has the subscriptions before anyone is told.
+    if (answering.length) await bus.nc.flush();
     log.info({ metrics: metricsServer.url, nats: config.nats.url, server: bus.serverVersion }, 'service started');
   } catch (err) {
     await Promise.all([...loops.map((loop) => loop.stop(0)), ...answering.map((a) => a.stop(0))]);

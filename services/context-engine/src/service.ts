@@ -1,12 +1,23 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { openBoard } from '@patchbay/bus';
+import { type Bus, openBoard } from '@patchbay/bus';
 import { mapTokenBudget } from '@patchbay/config';
 import { eventTypes } from '@patchbay/contracts';
 import type { ServiceDefinition } from '@patchbay/runtime';
 import { createGitWorkspace } from '@patchbay/workspace';
-import { openContextCache } from './engine/cache.js';
+import { type ContextCache, openContextCache } from './engine/cache.js';
 import { loadSymbolParser } from './parsing/tree-sitter.js';
+
+/** One handle on the shared cache per connection, for the stage handler and the query responder alike. */
+const caches = new WeakMap<Bus, Promise<ContextCache>>();
+function cacheFor(bus: Bus): Promise<ContextCache> {
+  let cache = caches.get(bus);
+  if (!cache) {
+    cache = openContextCache(bus);
+    caches.set(bus, cache);
+  }
+  return cache;
+}
 
 /** Analyses the target repository (cached by content, shared by all instances) and shares what it finds on the discovery board. */
 export const contextEngineService: ServiceDefinition = {
@@ -22,7 +33,7 @@ export const contextEngineService: ServiceDefinition = {
         git: createGitWorkspace(join(config.workdir, 'context-engine')),
         board: openBoard(bus),
         artifacts,
-        cache: await openContextCache(bus),
+        cache: await cacheFor(bus),
         parser: loadSymbolParser,
         budgetChars: config.context.fileBudgetChars,
         mapTokens: mapTokenBudget(config),
@@ -38,7 +49,7 @@ export const contextEngineService: ServiceDefinition = {
       createContextQueryResponder({
         artifacts,
         board: openBoard(bus),
-        cache: await openContextCache(bus),
+        cache: await cacheFor(bus),
         parser: loadSymbolParser,
         localRoots: config.context.localRoots,
         workdir: config.workdir,

@@ -22,6 +22,7 @@ import { type ParsingThreads, parseInParallel, startParsingThreads, threadsFor }
 import { decodeText } from '../parsing/record-for.js';
 import { type SymbolParser, loadSymbolParser } from '../parsing/tree-sitter.js';
 import type { ContextCache } from './cache.js';
+import { keepRecent } from './recent.js';
 import type { Identity, ListedFile, Listing, RepoSource } from './source.js';
 
 export interface AnalyzeOptions {
@@ -64,9 +65,7 @@ const MEMO_SIZE = 4;
 const memo = new Map<string, { analysis: Analysis; state?: PatchState | undefined }>();
 const remember = (analysis: Analysis, state?: PatchState) => {
   const known = memo.get(analysis.key);
-  memo.delete(analysis.key);
-  memo.set(analysis.key, { analysis, state: state ?? (known?.analysis === analysis ? known.state : undefined) });
-  while (memo.size > MEMO_SIZE) memo.delete(memo.keys().next().value as string);
+  keepRecent(memo, analysis.key, { analysis, state: state ?? (known?.analysis === analysis ? known.state : undefined) }, MEMO_SIZE);
 };
 
 const latestPointer = (repo: string) => `latest:${repo}`;
@@ -75,9 +74,7 @@ const latestPointer = (repo: string) => `latest:${repo}`;
 const RECORDS_REMEMBERED = 20_000;
 const recordMemo = new Map<string, SlimRecord>();
 function rememberRecord(blob: string, record: SlimRecord): void {
-  if (recordMemo.has(blob)) return;
-  recordMemo.set(blob, { lines: record.lines, commentLines: record.commentLines, defs: record.defs });
-  while (recordMemo.size > RECORDS_REMEMBERED) recordMemo.delete(recordMemo.keys().next().value as string);
+  if (!recordMemo.has(blob)) keepRecent(recordMemo, blob, { lines: record.lines, commentLines: record.commentLines, defs: record.defs }, RECORDS_REMEMBERED);
 }
 
 /** The symbols of some files: from this process's memory, else the shared cache (per-file records by blob). */

@@ -1,6 +1,6 @@
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type AsyncSubscription, subscribe } from '@parcel/watcher';
+import type { AsyncSubscription } from '@parcel/watcher';
 import type { Logger } from '@patchbay/telemetry';
 
 /**
@@ -53,7 +53,8 @@ export function checkoutWatches(options: { max: number; log?: Logger | undefined
     watched.set(root, w);
     while (watched.size > options.max) drop(watched.keys().next().value as string);
     const gitDir = join(root, '.git');
-    subscribe(root, (err, events) => {
+    // The native watcher loads with the first watch: whoever only imports this package (`patchbay context`) does not pay for it.
+    import('@parcel/watcher').then(({ subscribe }) => subscribe(root, (err, events) => {
       if (err) {
         // Lost events (a full inotify queue, a removed directory): nothing can be told from here on.
         w.broken = true;
@@ -65,7 +66,7 @@ export function checkoutWatches(options: { max: number; log?: Logger | undefined
         if (dirname(event.path) === gitDir && name.startsWith(COOKIE)) w.waiting.get(name)?.();
         else w.changes += 1;
       }
-    }).then(
+    })).then(
       (subscription) => {
         w.subscription = subscription;
         if (watched.get(root) === w) w.ready = true;

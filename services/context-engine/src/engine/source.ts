@@ -4,6 +4,7 @@ import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
 import { type GitWorkspace, catBlobs, git, runGit } from '@patchbay/workspace';
 import type { ContextCache } from './cache.js';
 import type { CheckoutWatch } from './checkout-watch.js';
+import { keepRecent } from './recent.js';
 
 export interface ListedFile {
   path: string;
@@ -153,17 +154,12 @@ async function indexOfCheckout(root: string): Promise<string | undefined> {
 /** Commits' trees (a commit's tree never changes), for the checkouts this process reads. */
 const COMMITS_REMEMBERED = 64;
 const commitTrees = new Map<string, string>();
-function rememberTree(commit: string, tree: string): void {
-  commitTrees.delete(commit);
-  commitTrees.set(commit, tree);
-  while (commitTrees.size > COMMITS_REMEMBERED) commitTrees.delete(commitTrees.keys().next().value as string);
-}
 
 /**
  * `git status --porcelain=v2 --branch -z`: HEAD's commit (none before the first) and the
  * changed entries as "XY path", sorted (v2 writes "." where v1 writes a space).
  */
-export function parseStatus(out: string): { head: string | undefined; items: string[] } {
+function parseStatus(out: string): { head: string | undefined; items: string[] } {
   let head: string | undefined;
   const items: string[] = [];
   for (const entry of out.split('\0')) {
@@ -198,11 +194,7 @@ const lastSeenDirty = new Map<string, boolean>();
 const TREES_REMEMBERED = 4;
 const treeMemo = new Map<string, TreeEntry[]>();
 async function treeEntries(tree: string, list: () => Promise<string>): Promise<TreeEntry[]> {
-  const entries = treeMemo.get(tree) ?? parseLsTree(await list());
-  treeMemo.delete(tree);
-  treeMemo.set(tree, entries);
-  while (treeMemo.size > TREES_REMEMBERED) treeMemo.delete(treeMemo.keys().next().value as string);
-  return entries;
+  return keepRecent(treeMemo, tree, treeMemo.get(tree) ?? parseLsTree(await list()), TREES_REMEMBERED);
 }
 
 /**
@@ -268,85 +260,85 @@ export function workingTreeSource(dir: string, options: WorkingTreeOptions): Rep
     return gitOut([...statusArgs, '--untracked-files=all']);
   };
   const fromGit = async (): Promise<Identity> => {
-      // A checkout this process saw dirty is likely an edit away from then: its commit's tree is known.
-      const early = lastSeenDirty.get(root) ? undefined : revParse();
-      const seen = parseStatus(await status());
-      const knownTree = seen.head === undefined ? undefined : commitTrees.get(seen.head);
-      const { head, tree } = knownTree !== undefined && seen.head !== undefined ? { head: seen.head, tree: knownTree } : await (early ?? revParse());
-      if (head) rememberTree(head, tree);
-      const items = seen.items;
-      // The dirty-file index is needed only when something is dirty.
-      const previous = items.length ? await options.loadIndex().catch(() => null) : null;
-      const fresh = previous !== null && now() - previous.at < options.ttlMs;
-      const trusted = fresh ? previous.files : {};
-      const index: DirtyIndex = { at: fresh ? previous.at : now(), files: {} };
-      let reread = false;
-      const keyParts: string[] = [];
-      for (const item of items) {
-        const x = item[0];
-        const y = item[1];
-        const path = item.slice(3);
-        dirtyPaths.add(path);
-        if (x === 'D' || y === 'D') {
-          keyParts.push(`${path}\0deleted`);
-          continue;
-        }
-        // Outside git (changed, staged or untracked): read it, unless its size and mtime are remembered and trusted.
-        const abs = join(root, path);
-        let info;
-        try {
-          info = await lstat(abs);
-        } catch (err) {
-          unanalysed.push({ path, reason: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
-          keyParts.push(`${path}\0unreadable`);
-          continue;
-        }
-        if (info.isSymbolicLink()) {
-          const target = await readlink(abs).catch(() => '?');
-          const exists = await lstat(resolve(dirname(abs), target)).then(() => true, () => false);
-          unanalysed.push({ path, reason: exists ? symlinkReason(target, path) : `broken symlink (→ ${target})` });
-          keyParts.push(`${path}\0link\0${target}`);
-          continue;
-        }
-        if (!info.isFile()) {
-          unanalysed.push({ path, reason: 'not a regular file' });
-          continue;
-        }
-        if (info.size > options.maxFileBytes) {
-          // Not analysed, so not read: its size and time stand in for its content.
-          const blob = `stat-${info.size}-${Math.trunc(info.mtimeMs)}`;
-          dirtyFiles.push({ path, size: info.size, blob });
-          keyParts.push(`${path}\0${blob}`);
-          continue;
-        }
-        const known = trusted[path];
-        if (known && known[0] === info.size && known[1] === info.mtimeMs) {
-          dirtyFiles.push({ path, size: info.size, blob: known[2] });
-          index.files[path] = known;
-          keyParts.push(`${path}\0${known[2]}`);
-          continue;
-        }
-        try {
-          const content = await readRegular(abs, options.maxFileBytes);
-          const blob = blobHash(content);
-          fromDisk.set(blob, content);
-          dirtyFiles.push({ path, size: content.length, blob });
-          index.files[path] = [info.size, info.mtimeMs, blob];
-          keyParts.push(`${path}\0${blob}`);
-          reread = true;
-        } catch (err) {
-          unanalysed.push({ path, reason: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
-          keyParts.push(`${path}\0unreadable`);
-        }
+    // A checkout this process saw dirty is likely an edit away from then: its commit's tree is known.
+    const early = lastSeenDirty.get(root) ? undefined : revParse();
+    const seen = parseStatus(await status());
+    const knownTree = seen.head === undefined ? undefined : commitTrees.get(seen.head);
+    const { head, tree } = knownTree !== undefined && seen.head !== undefined ? { head: seen.head, tree: knownTree } : await (early ?? revParse());
+    if (head) keepRecent(commitTrees, head, tree, COMMITS_REMEMBERED);
+    const items = seen.items;
+    // The dirty-file index is needed only when something is dirty.
+    const previous = items.length ? await options.loadIndex().catch(() => null) : null;
+    const fresh = previous !== null && now() - previous.at < options.ttlMs;
+    const trusted = fresh ? previous.files : {};
+    const index: DirtyIndex = { at: fresh ? previous.at : now(), files: {} };
+    let reread = false;
+    const keyParts: string[] = [];
+    for (const item of items) {
+      const x = item[0];
+      const y = item[1];
+      const path = item.slice(3);
+      dirtyPaths.add(path);
+      if (x === 'D' || y === 'D') {
+        keyParts.push(`${path}\0deleted`);
+        continue;
       }
-      if (items.length && (reread || Object.keys(index.files).length !== Object.keys(previous?.files ?? {}).length)) {
-        if (reread) index.at = now();
-        await options.saveIndex(index).catch(() => {});
+      // Outside git (changed, staged or untracked): read it, unless its size and mtime are remembered and trusted.
+      const abs = join(root, path);
+      let info;
+      try {
+        info = await lstat(abs);
+      } catch (err) {
+        unanalysed.push({ path, reason: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+        keyParts.push(`${path}\0unreadable`);
+        continue;
       }
-      const dirty = keyParts.length;
-      lastSeenDirty.set(root, dirty > 0);
-      const key = dirty === 0 ? tree : `w${createHash('sha256').update(`${tree}\n${keyParts.join('\n')}`).digest('hex').slice(0, 40)}`;
-      return { repo: root, commit: head || '(no commits)', tree, key, dirty };
+      if (info.isSymbolicLink()) {
+        const target = await readlink(abs).catch(() => '?');
+        const exists = await lstat(resolve(dirname(abs), target)).then(() => true, () => false);
+        unanalysed.push({ path, reason: exists ? symlinkReason(target, path) : `broken symlink (→ ${target})` });
+        keyParts.push(`${path}\0link\0${target}`);
+        continue;
+      }
+      if (!info.isFile()) {
+        unanalysed.push({ path, reason: 'not a regular file' });
+        continue;
+      }
+      if (info.size > options.maxFileBytes) {
+        // Not analysed, so not read: its size and time stand in for its content.
+        const blob = `stat-${info.size}-${Math.trunc(info.mtimeMs)}`;
+        dirtyFiles.push({ path, size: info.size, blob });
+        keyParts.push(`${path}\0${blob}`);
+        continue;
+      }
+      const known = trusted[path];
+      if (known && known[0] === info.size && known[1] === info.mtimeMs) {
+        dirtyFiles.push({ path, size: info.size, blob: known[2] });
+        index.files[path] = known;
+        keyParts.push(`${path}\0${known[2]}`);
+        continue;
+      }
+      try {
+        const content = await readRegular(abs, options.maxFileBytes);
+        const blob = blobHash(content);
+        fromDisk.set(blob, content);
+        dirtyFiles.push({ path, size: content.length, blob });
+        index.files[path] = [info.size, info.mtimeMs, blob];
+        keyParts.push(`${path}\0${blob}`);
+        reread = true;
+      } catch (err) {
+        unanalysed.push({ path, reason: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+        keyParts.push(`${path}\0unreadable`);
+      }
+    }
+    if (items.length && (reread || Object.keys(index.files).length !== Object.keys(previous?.files ?? {}).length)) {
+      if (reread) index.at = now();
+      await options.saveIndex(index).catch(() => {});
+    }
+    const dirty = keyParts.length;
+    lastSeenDirty.set(root, dirty > 0);
+    const key = dirty === 0 ? tree : `w${createHash('sha256').update(`${tree}\n${keyParts.join('\n')}`).digest('hex').slice(0, 40)}`;
+    return { repo: root, commit: head || '(no commits)', tree, key, dirty };
   };
   const identify = () =>
     (identity ??= (async () => {

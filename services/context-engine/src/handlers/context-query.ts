@@ -9,6 +9,7 @@ import { rootHolding } from '../domain/local-roots.js';
 import type { ContextCache } from '../engine/cache.js';
 import { contextForTask } from '../engine/context-for-task.js';
 import type { CheckoutWatch } from '../engine/checkout-watch.js';
+import { keepRecent } from '../engine/recent.js';
 import { checkoutSource } from '../engine/source.js';
 import type { SymbolParser } from '../parsing/tree-sitter.js';
 
@@ -32,8 +33,11 @@ export interface ContextQueryDeps {
 
 const realOrNone = (path: string) => realpath(path).catch(() => undefined);
 
-/** The checkout a query names, once it is known to be one this instance may read and sees as the asker does. */
-async function checkoutFor(path: string, head: string, roots: readonly string[]): Promise<string> {
+/** Real paths found to be a checkout's top level: asked of git once (HEAD is compared on every query, without git). */
+const topLevels = new Map<string, true>();
+
+/** The checkout a query names, once it is known to be one this instance may read. */
+async function checkoutFor(path: string, roots: readonly string[]): Promise<string> {
   const allowed = (await Promise.all(roots.map(realOrNone))).filter((r): r is string => r !== undefined);
   if (allowed.length === 0) {
     throw new PatchbayError('FORBIDDEN', 'this context engine reads no local checkouts (set PATCHBAY_CONTEXT_LOCAL_ROOTS to the directories it may read)');
@@ -43,10 +47,12 @@ async function checkoutFor(path: string, head: string, roots: readonly string[])
   if (rootHolding(real, allowed) === undefined) {
     throw new PatchbayError('FORBIDDEN', `${path} is outside the directories this context engine may read (PATCHBAY_CONTEXT_LOCAL_ROOTS: ${roots.join(':')})`);
   }
-  const r = await runGit(real, ['rev-parse', '--show-toplevel', 'HEAD']);
-  const [top, seen] = r.stdout.toString('utf8').trim().split('\n');
-  if (r.exitCode !== 0 || top === undefined || (await realOrNone(top)) !== real) throw new InputError(`${path} is not the top-level directory of a git checkout`);
-  if (seen !== head) throw new InputError(`the context engine sees another checkout at ${path} (HEAD ${seen ?? 'none'}, not ${head})`);
+  if (!topLevels.has(real)) {
+    const r = await runGit(real, ['rev-parse', '--show-toplevel']);
+    const top = r.stdout.toString('utf8').trim();
+    if (r.exitCode !== 0 || (await realOrNone(top)) !== real) throw new InputError(`${path} is not the top-level directory of a git checkout`);
+    keepRecent(topLevels, real, true, 256);
+  }
   return real;
 }
 
@@ -59,8 +65,11 @@ export function createContextQueryResponder(deps: ContextQueryDeps): Responder<t
     answer: eventTypes.contextAnswer,
     async handle(event, ctx) {
       const { path, head, title, description, mapBudget } = event.data;
-      const dir = await checkoutFor(path, head, deps.localRoots);
+      const dir = await checkoutFor(path, deps.localRoots);
       const source = checkoutSource(dir, { cache: deps.cache, workdir: deps.workdir, maxFileBytes: deps.maxFileBytes, ttlMs: deps.dirtyTtlMs, watch: deps.watch });
+      // The same HEAD as the asker, or it looks at another checkout (the identity is the analysis's own first step, told by the watch when nothing changed).
+      const { commit } = await source.identify();
+      if (commit !== head) throw new InputError(`the context engine sees another checkout at ${path} (HEAD ${commit === '(no commits)' ? 'none' : commit}, not ${head})`);
       const { context, stored } = await contextForTask(
         source,
         { title, description, mapBudget, fileBudgetChars: deps.budgetChars, knownSecrets: deps.knownSecrets },
