@@ -41,7 +41,8 @@ try {
   const bus = await connectBus({ url: server.url, name: 'bench-cli' });
   await ensureTopology(bus);
   await bus.drain();
-  const env = { ...process.env, NATS_URL: server.url, PATCHBAY_WORKDIR: join(work, 'workdir') };
+  // START_ENGINE off: every run is the CLI's own analysis, not a background engine's answer.
+  const env = { ...process.env, NATS_URL: server.url, PATCHBAY_WORKDIR: join(work, 'workdir'), PATCHBAY_CONTEXT_START_ENGINE: 'false' };
 
   const commands = [
     ['--version', ['--version']],

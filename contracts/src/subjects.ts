@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The one registry of NATS subjects, streams, consumers and buckets.
  * Nothing outside this module spells a subject string.
@@ -62,11 +64,19 @@ export const subjects = {
   debugLog: (taskId: string) => `patchbay.debug.${token(taskId, 'task id')}`,
   /** Public, request/reply: a repository's context from a running engine (dev.patchbay.context.query.v1; core NATS, no stream). */
   contextQuery: 'patchbay.context.query',
+  /**
+   * Request/reply, the same messages: the context engine that `patchbay context` started in
+   * the background for one checkout, which serves only it. Keyed by machine and real path: the
+   * same path on two machines sharing a server is two checkouts.
+   */
+  checkoutContextQuery: (host: string, realPath: string) =>
+    `patchbay.context.checkout.${createHash('sha256').update(`${host}\0${realPath}`).digest('hex').slice(0, 24)}`,
 } as const;
 
 /** Queue groups of request/reply subjects: one instance of the service answers each request. */
 export const queueGroups = {
   contextQuery: 'context-engine',
+  checkoutContextQuery: 'context-engine-checkout',
 } as const;
 
 /** Wildcards used by stream definitions and consumers. */

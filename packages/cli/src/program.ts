@@ -108,7 +108,7 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--task <text>', 'the task, to rank the map for it')
     .option('--budget <tokens>', 'token budget of the repo map (default: PATCHBAY_MAP_TOKENS, else an eighth of PATCHBAY_LLM_CONTEXT_WINDOW or of 32768)')
     .option('--json', 'the whole context as JSON')
-    .option('--local', 'analyse in this process even when a running context engine could answer')
+    .option('--local', 'analyse in this process: ask no running context engine and start none')
     .option('--timeout <seconds>', "how long to wait for a running context engine's answer before analysing here (default 300)")
     .action((flags) => finish(import('./commands/context.js').then((m) => m.contextCommand(flags))));
 

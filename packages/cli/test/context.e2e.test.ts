@@ -1,10 +1,11 @@
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@patchbay/config';
-import { CompleteRepoContext } from '@patchbay/contracts';
+import { connectBus, encodeEvent } from '@patchbay/bus';
+import { CompleteRepoContext, createEvent, eventTypes, parseEvent, subjects } from '@patchbay/contracts';
 import { contextEngineService } from '@patchbay/context-engine';
 import { startServices } from '@patchbay/runtime';
 import { type GitFixture, type TestNats, createGitFixture, startNats } from '@patchbay/testkit';
@@ -20,8 +21,16 @@ let repo: GitFixture;
  * Runs `patchbay context`. As root, without the capabilities that let root read any file,
  * so a mode-000 file is as unreadable as it is for everyone else.
  */
-const patchbay = (args: string[], natsUrl: string) => {
-  const env = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NATS_URL: natsUrl, PATCHBAY_CONTEXT_MAX_FILE_BYTES: '100000' };
+const patchbay = (args: string[], natsUrl: string, more: Record<string, string> = {}) => {
+  const env = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? '',
+    NATS_URL: natsUrl,
+    PATCHBAY_CONTEXT_MAX_FILE_BYTES: '100000',
+    // Tests that want the background engine ask for it.
+    PATCHBAY_CONTEXT_START_ENGINE: 'false',
+    ...more,
+  };
   const drop = ['--inh-caps=-dac_override,-dac_read_search', '--bounding-set=-dac_override,-dac_read_search'];
   return isRoot
     ? execa('setpriv', [...drop, 'node', BIN, 'context', ...args], { env, reject: false, timeout: 60_000 })
@@ -142,5 +151,90 @@ describe('patchbay context with a context engine running', () => {
     // With no engine running, the CLI says so and analyses here.
     const alone = await patchbay(['--repo', repo.dir, '--budget', '20'], nats.url);
     expect(alone.stderr).toContain('patchbay: no context engine is running; analysing here');
+  }, 120_000);
+});
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until(what: string, done: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('patchbay context with no engine running', () => {
+  it('analyses here, then starts an engine for the checkout that answers the next calls, sees edits at once, and exits when idle', async () => {
+    const mine = await createGitFixture({
+      'package.json': JSON.stringify({ name: 'mine', type: 'module', scripts: { test: 'node --test' } }),
+      'src/units.ts': 'export function toMetres(feet: number): number {\n  return feet * 0.3048;\n}\n',
+    });
+    const workdir = await mkdtemp(join(tmpdir(), 'patchbay-cli-own-engine-'));
+    const env = { PATCHBAY_WORKDIR: workdir, PATCHBAY_CONTEXT_START_ENGINE: 'true', PATCHBAY_CONTEXT_ENGINE_IDLE_MS: '6000' };
+    const args = ['--repo', mine.dir, '--task', 'Round toMetres() in src/units.ts', '--json'];
+    let pid = 0;
+    try {
+      const first = await patchbay(args, nats.url, env);
+      expect(first.exitCode, first.stderr).toBe(0);
+      expect(first.stderr).toContain('patchbay: no context engine is running; analysing here');
+      const started = /patchbay: started a context engine for this checkout in the background \(pid (\d+), log ([^)]+)\); it exits after 6000 ms without a request/.exec(first.stderr);
+      expect(started, first.stderr).not.toBeNull();
+      pid = Number(started?.[1]);
+      const log = started?.[2] ?? '';
+      await until('the engine has started', async () => (await readFile(log, 'utf8').catch(() => '')).includes('"service started"'));
+
+      // --local asks no engine and starts none.
+      const here = await patchbay([...args, '--local'], nats.url, env);
+      expect(here.stderr).toBe('');
+
+      const second = await patchbay(args, nats.url, env);
+      expect(second.exitCode, second.stderr).toBe(0);
+      expect(second.stderr).toBe(`patchbay: context from the context engine of this checkout (pid ${pid})`);
+      const a = CompleteRepoContext.parse(JSON.parse(first.stdout));
+      const b = CompleteRepoContext.parse(JSON.parse(second.stdout));
+      expect({ ...b, cache: undefined }).toEqual({ ...a, cache: undefined });
+      expect(CompleteRepoContext.parse(JSON.parse(here.stdout)).repoMap).toEqual(a.repoMap);
+
+      // An edit made just before asking is in the answer.
+      await writeFile(join(mine.dir, 'src/units.ts'), 'export function toMetres(feet: number): number {\n  return feet * 0.3048;\n}\n\nexport function toFeet(metres: number): number {\n  return metres / 0.3048;\n}\n');
+      const third = await patchbay(args, nats.url, env);
+      expect(third.stderr).toContain(`(pid ${pid})`);
+      expect(CompleteRepoContext.parse(JSON.parse(third.stdout)).repoMap.text).toContain('export function toFeet(metres: number): number');
+
+      // It reads this checkout only.
+      const bus = await connectBus({ url: nats.url, name: 'test-own-engine' });
+      try {
+        const query = createEvent(eventTypes.contextQuery, { path: repo.dir, head: 'f'.repeat(40), title: 'x', mapBudget: 10 }, { source: 'test' });
+        const reply = await bus.nc.request(subjects.checkoutContextQuery(hostname(), mine.dir), encodeEvent(query), { timeout: 30_000 });
+        const parsed = parseEvent(reply.data);
+        expect(parsed.ok && parsed.event.data).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      } finally {
+        await bus.drain();
+      }
+
+      // A second engine for the same checkout sees the first and exits.
+      const entry = join(ROOT, 'services/context-engine/dist/checkout-main.js');
+      const twin = await execa('node', [entry, mine.dir], { env: { PATH: process.env['PATH'] ?? '', NATS_URL: nats.url, PATCHBAY_WORKDIR: workdir }, reject: false, timeout: 30_000 });
+      expect(twin.exitCode, twin.stderr).toBe(0);
+      expect(twin.stdout).toContain('another engine serves this checkout; exiting');
+      expect(isAlive(pid)).toBe(true);
+
+      // Idle for 6 s, it stops and removes its state file.
+      await until('the engine has exited', () => !isAlive(pid));
+      expect(await readdir(join(workdir, 'checkout-engines'))).toEqual([expect.stringMatching(/^[0-9a-f]{24}\.log$/)]);
+      expect(await readFile(log, 'utf8')).toContain('no request for a while: stopping');
+    } finally {
+      if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await mine.remove();
+      await rm(workdir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -137,6 +137,13 @@ export const ConfigSchema = z.object({
        * colon-separated list in PATCHBAY_CONTEXT_LOCAL_ROOTS.
        */
       localRoots: listOf(':', z.string().startsWith('/', 'must be an absolute path')).default([]),
+      /**
+       * When no engine answers `patchbay context` for a checkout, start one in the background
+       * that serves only that checkout, so the next call is answered warm.
+       */
+      startEngine: flag.default(true),
+      /** How long that background engine waits for another request before it exits. */
+      engineIdleMs: positiveMs.default(15 * 60_000),
     })
     .prefault({}),
   assessor: z
@@ -197,6 +204,8 @@ export const ENV_SETTINGS: Readonly<Record<string, readonly string[]>> = {
   PATCHBAY_CONTEXT_DIRTY_TTL_MS: ['context', 'dirtyTtlMs'],
   PATCHBAY_CONTEXT_LOCAL_ROOTS: ['context', 'localRoots'],
   PATCHBAY_CONTEXT_WARM_UP: ['context', 'warmUp'],
+  PATCHBAY_CONTEXT_START_ENGINE: ['context', 'startEngine'],
+  PATCHBAY_CONTEXT_ENGINE_IDLE_MS: ['context', 'engineIdleMs'],
   PATCHBAY_OPENAI_BASE_URL: ['llm', 'openaiBaseUrl'],
   PATCHBAY_OPENAI_API_KEY: ['llm', 'openaiApiKey'],
   PATCHBAY_LLM_CONTEXT_WINDOW: ['llm', 'contextWindow'],

@@ -153,6 +153,8 @@ describe('loadConfig from the environment', () => {
       PATCHBAY_CONTEXT_DIRTY_TTL_MS: '15',
       PATCHBAY_CONTEXT_LOCAL_ROOTS: '/srv/repos',
       PATCHBAY_CONTEXT_WARM_UP: 'false',
+      PATCHBAY_CONTEXT_START_ENGINE: 'false',
+      PATCHBAY_CONTEXT_ENGINE_IDLE_MS: '21',
       PATCHBAY_OPENAI_BASE_URL: 'http://vllm:8000/v1',
       PATCHBAY_OPENAI_API_KEY: 'sk-sample-key-000000000000',
       PATCHBAY_LLM_CONTEXT_WINDOW: '65536',

@@ -17,6 +17,8 @@ export interface StartOptions {
   config: Config;
   /** The service's logger; one is created from the config when absent. */
   log?: Logger;
+  /** False: only the responders run and the service takes no pipeline work (an engine that serves one checkout). */
+  consume?: boolean;
 }
 
 /** Starts one service: its consumers, its handlers, and its /metrics endpoint. */
@@ -44,7 +46,7 @@ export async function startService(definition: ServiceDefinition, options: Start
     };
     const handlers = await definition.createHandlers(context);
     metricsServer = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port);
-    for (const spec of consumers[definition.name]) {
+    for (const spec of options.consume === false ? [] : consumers[definition.name]) {
       await ensureConsumer(bus, spec);
       loops.push(
         startConsuming(bus, spec, {

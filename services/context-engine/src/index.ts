@@ -1,4 +1,4 @@
-export { contextEngineService } from './service.js';
+export { contextEngineService, checkoutEngineService } from './service.js';
 export { projectFacts, type ProjectFacts } from './domain/project-facts.js';
 export { type Analysis, type PatchState, ANALYSIS_VERSION } from './domain/analysis.js';
 export { analyzeRepository, type AnalyzeOptions, type AnalyzeResult } from './engine/analyze.js';
@@ -9,3 +9,4 @@ export { checkoutWatches, type CheckoutWatch } from './engine/checkout-watch.js'
 export { checkoutSource, commitSource, workingTreeSource, type Identity, type RepoSource, type Listing } from './engine/source.js';
 export { loadSymbolParser, type SymbolParser } from './parsing/tree-sitter.js';
 export { renderContextText } from './domain/render-text.js';
+export { runningCheckoutEngine, startCheckoutEngine, type CheckoutEngineState } from './engine/checkout-engine.js';

@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, openBoard } from '@patchbay/bus';
 import { mapTokenBudget } from '@patchbay/config';
-import { eventTypes } from '@patchbay/contracts';
-import type { ServiceDefinition } from '@patchbay/runtime';
+import { eventTypes, queueGroups, subjects } from '@patchbay/contracts';
+import type { Responder, ServiceContext, ServiceDefinition } from '@patchbay/runtime';
 import { createGitWorkspace } from '@patchbay/workspace';
 import { type ContextCache, openContextCache } from './engine/cache.js';
 import { loadSymbolParser } from './parsing/tree-sitter.js';
@@ -19,15 +19,47 @@ function cacheFor(bus: Bus): Promise<ContextCache> {
   return cache;
 }
 
+async function warmUp({ config, log }: ServiceContext): Promise<void> {
+  const { warmUpParser } = await import('./parsing/warm-up.js');
+  // In the background: a request that comes first is served meanwhile (and waits for the grammar it would load anyway).
+  if (config.context.warmUp) void warmUpParser().catch((err: unknown) => log.warn({ err }, 'parser warm-up failed'));
+}
+
+/** Answers `patchbay context` for checkouts under `localRoots`, on the shared subject unless told. */
+async function queryResponder(
+  { bus, artifacts, config, log }: ServiceContext,
+  localRoots: readonly string[],
+  servedBy: string,
+  on?: { subject: string; queue: string },
+): Promise<Responder> {
+  const { createContextQueryResponder } = await import('./handlers/context-query.js');
+  const { checkoutWatches } = await import('./engine/checkout-watch.js');
+  return createContextQueryResponder({
+    artifacts,
+    board: openBoard(bus),
+    cache: await cacheFor(bus),
+    parser: loadSymbolParser,
+    localRoots,
+    workdir: config.workdir,
+    budgetChars: config.context.fileBudgetChars,
+    maxFileBytes: config.context.maxFileBytes,
+    dirtyTtlMs: config.context.dirtyTtlMs,
+    knownSecrets: config.knownSecrets,
+    servedBy,
+    // Only an engine that reads checkouts watches them.
+    watch: localRoots.length ? checkoutWatches({ max: 8, log }) : undefined,
+    ...(on ? { on } : {}),
+  });
+}
+
 /** Analyses the target repository (cached by content, shared by all instances) and shares what it finds on the discovery board. */
 export const contextEngineService: ServiceDefinition = {
   name: 'context-engine',
-  async createHandlers({ bus, artifacts, config, log }) {
+  async createHandlers(context) {
+    const { bus, artifacts, config } = context;
     // Loaded here: tools that only analyse (`patchbay context`) import this package without the service runtime.
     const { createContextHandler } = await import('./handlers/context-request.js');
-    const { warmUpParser } = await import('./parsing/warm-up.js');
-    // In the background: a request that comes first is served meanwhile (and waits for the grammar it would load anyway).
-    if (config.context.warmUp) void warmUpParser().catch((err: unknown) => log.warn({ err }, 'parser warm-up failed'));
+    await warmUp(context);
     return {
       [eventTypes.contextRequested]: createContextHandler({
         git: createGitWorkspace(join(config.workdir, 'context-engine')),
@@ -42,25 +74,35 @@ export const contextEngineService: ServiceDefinition = {
       }),
     };
   },
-  async createResponders({ bus, artifacts, config, log }) {
-    const { createContextQueryResponder } = await import('./handlers/context-query.js');
-    const { checkoutWatches } = await import('./engine/checkout-watch.js');
-    return [
-      createContextQueryResponder({
-        artifacts,
-        board: openBoard(bus),
-        cache: await cacheFor(bus),
-        parser: loadSymbolParser,
-        localRoots: config.context.localRoots,
-        workdir: config.workdir,
-        budgetChars: config.context.fileBudgetChars,
-        maxFileBytes: config.context.maxFileBytes,
-        dirtyTtlMs: config.context.dirtyTtlMs,
-        knownSecrets: config.knownSecrets,
-        servedBy: `context-engine on ${hostname()} (pid ${process.pid})`,
-        // Only a configured engine reads checkouts, so only it watches them.
-        watch: config.context.localRoots.length ? checkoutWatches({ max: 8, log }) : undefined,
-      }),
-    ];
+  async createResponders(context) {
+    return [await queryResponder(context, context.config.context.localRoots, `context-engine on ${hostname()} (pid ${process.pid})`)];
   },
 };
+
+/**
+ * The engine `patchbay context` starts in the background for one checkout (a real path): it
+ * answers only on that checkout's own subject, reads only it, and takes no pipeline work (start
+ * it with `consume: false`). `onQuery` is told of every query (the idle timer).
+ */
+export function checkoutEngineService(checkout: string, onQuery: () => void): ServiceDefinition {
+  return {
+    name: 'context-engine',
+    async createHandlers(context) {
+      await warmUp(context);
+      return {};
+    },
+    async createResponders(context) {
+      const on = { subject: subjects.checkoutContextQuery(hostname(), checkout), queue: queueGroups.checkoutContextQuery };
+      const responder = await queryResponder(context, [checkout], `context engine of this checkout (pid ${process.pid})`, on);
+      return [
+        {
+          ...responder,
+          handle(event, ctx) {
+            onQuery();
+            return responder.handle(event, ctx);
+          },
+        },
+      ];
+    },
+  };
+}

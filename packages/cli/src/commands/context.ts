@@ -1,19 +1,11 @@
 import { realpath } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, connectBus, encodeEvent, ensureTopology, openArtifacts, openBoard } from '@patchbay/bus';
 import { type Config, mapTokenBudget } from '@patchbay/config';
 import { CompleteRepoContext, ContextAnswer, type ContextQuery, createEvent, eventTypes, parseEvent, subjects } from '@patchbay/contracts';
-import {
-  type ContextCache,
-  type RepoSource,
-  checkoutSource,
-  commitSource,
-  contextForTask,
-  loadSymbolParser,
-  memoryContextCache,
-  openContextCache,
-  renderContextText,
-} from '@patchbay/context-engine';
+// Loaded only when this process analyses or renders: an engine's answer needs none of it.
+import type { ContextCache, RepoSource } from '@patchbay/context-engine';
 import { createGitWorkspace, runGit } from '@patchbay/workspace';
 import { configFor } from '../connect.js';
 import { EXIT, err, out } from '../output.js';
@@ -32,27 +24,53 @@ export interface ContextFlags {
 /**
  * Asks a running context engine for a checkout's context: a warm worker with the grammars
  * loaded and the repository's analysis likely in memory answers far sooner than a new process
- * analyses. Says why not when no engine answers or it may not read the checkout.
+ * analyses. First the checkout's own engine (one `patchbay context` started), then any engine
+ * that may read local checkouts. Says why not when none answers or it may not read the checkout.
  */
-async function askEngine(bus: Bus, dir: string, query: Omit<ContextQuery, 'path' | 'head'>, timeoutMs: number): Promise<{ context: CompleteRepoContext; servedBy: string } | { why: string }> {
+async function askEngine(
+  bus: Bus,
+  dir: string,
+  query: Omit<ContextQuery, 'path' | 'head'>,
+  timeoutMs: number,
+): Promise<{ context: CompleteRepoContext; servedBy: string } | { why: string; noEngine?: true }> {
   const rev = await runGit(dir, ['rev-parse', '--verify', '-q', 'HEAD']);
   const head = rev.stdout.toString('utf8').trim();
   if (rev.exitCode !== 0 || head === '') return { why: 'the checkout has no commit yet' };
-  const request = createEvent(eventTypes.contextQuery, { ...query, path: dir, head }, { source: 'patchbay/cli' });
+  const request = encodeEvent(createEvent(eventTypes.contextQuery, { ...query, path: dir, head }, { source: 'patchbay/cli' }));
   let reply;
-  try {
-    reply = await bus.nc.request(subjects.contextQuery, encodeEvent(request), { timeout: timeoutMs });
-  } catch (error) {
-    const e = error as { isNoResponders?: () => boolean; name?: string };
-    if (e.isNoResponders?.()) return { why: 'no context engine is running' };
-    return { why: e.name === 'TimeoutError' ? `no answer from the context engine within ${timeoutMs / 1_000} s` : `the request failed (${(error as Error).message})` };
+  for (const subject of [subjects.checkoutContextQuery(hostname(), dir), subjects.contextQuery]) {
+    try {
+      reply = await bus.nc.request(subject, request, { timeout: timeoutMs });
+      break;
+    } catch (error) {
+      const e = error as { isNoResponders?: () => boolean; name?: string };
+      if (e.isNoResponders?.()) continue;
+      return { why: e.name === 'TimeoutError' ? `no answer from the context engine within ${timeoutMs / 1_000} s` : `the request failed (${(error as Error).message})` };
+    }
   }
+  if (reply === undefined) return { why: 'no context engine is running', noEngine: true };
   const parsed = parseEvent(reply.data);
   const answer = parsed.ok && parsed.event.type === eventTypes.contextAnswer ? ContextAnswer.safeParse(parsed.event.data) : undefined;
   if (!answer?.success) return { why: 'the context engine answered with something other than a context answer' };
   if (!answer.data.ok) return { why: `the context engine did not serve it: ${answer.data.error.message}` };
   const artifacts = await openArtifacts(bus);
   return { context: await artifacts.getJson(answer.data.contextRef, CompleteRepoContext), servedBy: answer.data.servedBy };
+}
+
+/** Starts the checkout's own engine after this process analysed it, so the next call is answered warm. */
+async function startEngineFor(config: Config, checkout: string): Promise<void> {
+  const { runningCheckoutEngine, startCheckoutEngine } = await import('@patchbay/context-engine');
+  const running = await runningCheckoutEngine(config.workdir, checkout);
+  if (running) {
+    err(`patchbay: the context engine of this checkout (pid ${running.pid}) is still starting`);
+    return;
+  }
+  const started = await startCheckoutEngine(config.workdir, checkout);
+  const minutes = Math.round(config.context.engineIdleMs / 60_000);
+  err(
+    `patchbay: started a context engine for this checkout in the background (pid ${started.pid}, log ${started.log}); ` +
+      `it exits after ${minutes >= 1 ? `${minutes} min` : `${config.context.engineIdleMs} ms`} without a request (PATCHBAY_CONTEXT_START_ENGINE=false: never start one)`,
+  );
 }
 
 /** The analysis in this process, sharing the engine's cache and board when NATS answers. */
@@ -64,6 +82,7 @@ async function analyseHere(
   title: string,
   budget: number,
 ): Promise<{ context: CompleteRepoContext; stored: Promise<void> }> {
+  const { checkoutSource, commitSource, contextForTask, loadSymbolParser, memoryContextCache, openContextCache } = await import('@patchbay/context-engine');
   const cache: ContextCache = bus ? await openContextCache(bus) : memoryContextCache();
   let source: RepoSource;
   if (local) {
@@ -106,17 +125,23 @@ export async function contextCommand(flags: ContextFlags): Promise<number> {
     if (local) repo.url = await realpath(repo.url);
     let context: CompleteRepoContext | undefined;
     let stored: Promise<void> | undefined;
+    let noEngine = false;
     if (local && bus && !flags.local) {
       const asked = await askEngine(bus, repo.url, { title, mapBudget: budget }, timeoutMs);
       if ('context' in asked) {
         context = asked.context;
         err(`patchbay: context from the ${asked.servedBy}`);
-      } else err(`patchbay: ${asked.why}; analysing here`);
+      } else {
+        noEngine = asked.noEngine === true;
+        err(`patchbay: ${asked.why}; analysing here`);
+      }
     }
     if (context === undefined) ({ context, stored } = await analyseHere(bus, config, repo, local, title, budget));
-    out(flags.json ? JSON.stringify(context, null, 2) : renderContextText(context));
+    out(flags.json ? JSON.stringify(context, null, 2) : (await import('@patchbay/context-engine')).renderContextText(context));
     // Printed first; the process ends once the analysis is in the shared cache.
     await stored;
+    // After the analysis, so the new engine neither competes with it nor misses what it stored.
+    if (noEngine && config.context.startEngine) await startEngineFor(config, repo.url);
     return EXIT.ok;
   } finally {
     await bus?.drain();

@@ -29,6 +29,8 @@ export interface ContextQueryDeps {
   servedBy: string;
   /** Tells, without git, that a checkout asked about before has not changed. */
   watch?: CheckoutWatch | undefined;
+  /** Where queries come: the shared subject and queue group unless told (a checkout's own engine). */
+  on?: { subject: string; queue: string };
 }
 
 const realOrNone = (path: string) => realpath(path).catch(() => undefined);
@@ -59,8 +61,8 @@ async function checkoutFor(path: string, roots: readonly string[]): Promise<stri
 /** Answers `patchbay context` for a checkout on this machine, from this (warm) instance and the shared cache. */
 export function createContextQueryResponder(deps: ContextQueryDeps): Responder<typeof eventTypes.contextQuery, typeof eventTypes.contextAnswer> {
   return {
-    subject: subjects.contextQuery,
-    queue: queueGroups.contextQuery,
+    subject: deps.on?.subject ?? subjects.contextQuery,
+    queue: deps.on?.queue ?? queueGroups.contextQuery,
     request: eventTypes.contextQuery,
     answer: eventTypes.contextAnswer,
     async handle(event, ctx) {
