@@ -15,7 +15,7 @@
  * Raw samples go to bench/context/engine-last-run.md.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { findNatsServerBinary, startLocalNatsServer } from '../../packages/nats-local/dist/index.js';
@@ -54,6 +54,8 @@ const cliWork = join(base, 'cli-work');
 // What the CLI processes read (they are started by timed() with this environment).
 process.env.NATS_URL = url;
 process.env.PATCHBAY_WORKDIR = cliWork;
+// Only the "no engine running" rows let the CLI start a checkout's own engine.
+process.env.PATCHBAY_CONTEXT_START_ENGINE = 'false';
 
 /** Starts a context engine process that may read checkouts under `base`; resolves once it serves. */
 async function startEngine() {
@@ -78,13 +80,28 @@ async function startEngine() {
   };
 }
 
-/** One `patchbay context --json` process: its wall clock and peak memory, and what the context says of the analysis. */
-function ask(dir, task, ...flags) {
+/**
+ * One `patchbay context --json` process: its wall clock and peak memory, and what the context
+ * says of the analysis. `by`: who must answer (`engine`, `own` for the checkout's own engine, `here`).
+ */
+function ask(dir, task, by, ...flags) {
   const run = timed(process.execPath, [CLI, 'context', '--repo', dir, '--task', task, '--json', ...flags]);
   const context = JSON.parse(run.stdout);
-  const served = run.stderr.includes('context from the context-engine');
-  if (served === flags.includes('--local')) throw new Error(`expected ${flags.includes('--local') ? 'no' : 'an'} engine answer: ${run.stderr}`);
-  return { wallMs: run.wallMs, rssMb: run.maxRssMb, analysis: context.cache.analysis, ms: context.cache.ms, mapTokens: context.repoMap.tokens };
+  const answered = run.stderr.includes('context from the context-engine') ? 'engine' : run.stderr.includes('context from the context engine of this checkout') ? 'own' : 'here';
+  if (answered !== by) throw new Error(`expected an answer by ${by}, not ${answered}: ${run.stderr}`);
+  return { wallMs: run.wallMs, rssMb: run.maxRssMb, analysis: context.cache.analysis, ms: context.cache.ms, mapTokens: context.repoMap.tokens, stderr: run.stderr };
+}
+
+/** Waits until the engine `patchbay context` started (named in its stderr) serves; returns its pid. */
+async function ownEngineUp(stderr) {
+  const started = /started a context engine for this checkout in the background \(pid (\d+), log ([^)]+)\)/.exec(stderr);
+  if (!started) throw new Error(`the CLI started no engine: ${stderr}`);
+  const deadline = Date.now() + 60_000;
+  while (!readFileSync(started[2], 'utf8').includes('"service started"')) {
+    if (Date.now() > deadline) throw new Error('the checkout engine did not start within a minute');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return Number(started[1]);
 }
 
 async function benchTree(name, build, task, target) {
@@ -123,30 +140,47 @@ async function benchTree(name, build, task, target) {
     await clearContextCache(url);
     let engine = await startEngine();
     await new Promise((resolve) => setTimeout(resolve, PAUSE));
-    record('cold.started', expect(ask(dir, task), 'cold', 'the first request to a new engine'));
+    record('cold.started', expect(ask(dir, task, 'engine'), 'cold', 'the first request to a new engine'));
     await engine.stop();
 
     await clearContextCache(url);
     engine = await startEngine();
     // A running engine that has served another repository, before and after an edit there (so its code for both is compiled and its grammars loaded), never this one.
-    ask(other, 'Warm up on another repository');
+    ask(other, 'Warm up on another repository', 'engine');
     edit(other, 'src/module0.ts');
-    ask(other, 'Warm up on another repository');
-    const cold = expect(ask(dir, task), 'cold', 'the first request for this tree to a warm engine');
+    ask(other, 'Warm up on another repository', 'engine');
+    const cold = expect(ask(dir, task, 'engine'), 'cold', 'the first request for this tree to a warm engine');
     record('cold.warm', cold);
     add('map', `${cold.mapTokens} tokens`);
-    for (let i = 0; i < 3; i++) record('warm.same', expect(ask(dir, task), 'hit', 'the same request again'));
+    for (let i = 0; i < 3; i++) record('warm.same', expect(ask(dir, task, 'engine'), 'hit', 'the same request again'));
     for (let i = 0; i < 3; i++) {
       edit(dir, target);
-      record('change.same', expect(ask(dir, task), 'incremental', 'a request after an edit'));
+      record('change.same', expect(ask(dir, task, 'engine'), 'incremental', 'a request after an edit'));
     }
-    record('warm.after', expect(ask(dir, task), 'hit', 'the same request after the edits'));
+    record('warm.after', expect(ask(dir, task, 'engine'), 'hit', 'the same request after the edits'));
     await engine.stop();
 
     // The same states without the engine: a new CLI process each, sharing the cache.
-    record('local.warm', expect(ask(dir, task, '--local'), 'hit', 'the CLI on its own, nothing changed'));
+    record('local.warm', expect(ask(dir, task, 'here', '--local'), 'hit', 'the CLI on its own, nothing changed'));
     edit(dir, target);
-    record('local.change', expect(ask(dir, task, '--local'), 'incremental', 'the CLI on its own after an edit'));
+    record('local.change', expect(ask(dir, task, 'here', '--local'), 'incremental', 'the CLI on its own after an edit'));
+
+    // No engine running, as a user first meets it: the CLI analyses cold, then starts the checkout's own engine, which answers the next calls.
+    await clearContextCache(url);
+    process.env.PATCHBAY_CONTEXT_START_ENGINE = 'true';
+    try {
+      const first = expect(ask(dir, task, 'here'), 'cold', 'the first call with no engine running');
+      record('own.cold', first);
+      const pid = await ownEngineUp(first.stderr);
+      for (let i = 0; i < 3; i++) record('own.warm', expect(ask(dir, task, 'own'), 'hit', "the checkout's own engine, nothing changed"));
+      for (let i = 0; i < 3; i++) {
+        edit(dir, target);
+        record('own.change', expect(ask(dir, task, 'own'), 'incremental', "the checkout's own engine after an edit"));
+      }
+      process.kill(pid, 'SIGTERM');
+    } finally {
+      process.env.PATCHBAY_CONTEXT_START_ENGINE = 'false';
+    }
   }
   return { name, shape, target, samples };
 }
@@ -184,6 +218,9 @@ for (const r of results) {
     row('warm after the change: the same engine', 'warm.after'),
     row('`--local` (no engine), warm: a new process, the shared cache', 'local.warm'),
     row('`--local` (no engine), one file changed: a new process', 'local.change', 'cold.warm'),
+    row('no engine running, cold: analysed in the CLI, which then starts the checkout\'s own engine', 'own.cold'),
+    row("no engine running, warm (nothing changed): the checkout's own engine, started by the call before", 'own.warm'),
+    row("no engine running, one file changed (three edits, each then asked): the checkout's own engine", 'own.change', 'own.cold'),
     `| map | ${[...new Set(s.map)].join('; ')} | |`,
     '',
   );

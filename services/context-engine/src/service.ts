@@ -22,7 +22,12 @@ function cacheFor(bus: Bus): Promise<ContextCache> {
 async function warmUp({ config, log }: ServiceContext): Promise<void> {
   const { warmUpParser } = await import('./parsing/warm-up.js');
   // In the background: a request that comes first is served meanwhile (and waits for the grammar it would load anyway).
-  if (config.context.warmUp) void warmUpParser().catch((err: unknown) => log.warn({ err }, 'parser warm-up failed'));
+  if (!config.context.warmUp) return;
+  const started = performance.now();
+  void warmUpParser().then(
+    (rounds) => log.debug({ rounds, ms: Math.round(performance.now() - started) }, 'parser warmed up'),
+    (err: unknown) => log.warn({ err }, 'parser warm-up failed'),
+  );
 }
 
 /** Answers `patchbay context` for checkouts under `localRoots`, on the shared subject unless told. */

@@ -1,4 +1,4 @@
-import { type SymbolParser, loadSymbolParser } from './tree-sitter.js';
+import { type SymbolParser, loadSymbolParser, parsesSoFar } from './tree-sitter.js';
 
 /** A module of the kinds of code the engine meets most, to run the parser's code once before the first request. */
 function sampleModule(n: number): string {
@@ -16,15 +16,19 @@ function sampleModule(n: number): string {
 /**
  * Loads the TypeScript grammars and parses a sample a few times, so that a service's first
  * request does not pay the grammar's compilation and the first, unoptimised runs of the
- * parsing code (a first parse runs several times slower than later ones).
+ * parsing code (a first parse runs several times slower than later ones). Stops once a
+ * request parses files of its own: they warm the code as well, and the rounds would only
+ * take turns with them on the thread. Resolves with the rounds it ran.
  */
-export async function warmUpParser(parser: () => Promise<SymbolParser> = loadSymbolParser): Promise<void> {
+export async function warmUpParser(parser: () => Promise<SymbolParser> = loadSymbolParser): Promise<number> {
   const ready = await parser();
   await ready.load(['typescript', 'tsx', 'javascript']);
   const sample = sampleModule(60);
-  for (let round = 0; round < 4; round++) {
+  let rounds = 0;
+  for (let expected = parsesSoFar(); rounds < 4 && parsesSoFar() === expected; rounds++, expected++) {
     ready.parse('typescript', sample);
     // Between rounds, let requests that arrive meanwhile go first.
     await new Promise((resolve) => setImmediate(resolve));
   }
+  return rounds;
 }
