@@ -66,7 +66,7 @@ describe('loadConfig defaults', () => {
     expect(config.telemetry.otlpEndpoint).toBeUndefined();
     // The threshold defaults to config/agent_config.yaml's quality.threshold, read by the router.
     expect(config.pipeline).toEqual({ maxAttempts: 3 });
-    expect(config.context).toEqual({ fileBudgetChars: 24_000, maxFileBytes: 1_000_000, dirtyTtlMs: 60_000, warmUp: true, localRoots: [] });
+    expect(config.context).toEqual({ fileBudgetChars: 24_000, maxFileBytes: 1_000_000, dirtyTtlMs: 60_000, warmUp: true, localRoots: [], startEngine: true, engineIdleMs: 900_000 });
     expect(config.assessor).toEqual({ testTimeoutMs: 300_000, outputLimitBytes: 1_000_000 });
     expect(config.sandbox.passEnv).toEqual(DEFAULT_PASS_ENV);
     expect(config.service).toEqual({ concurrency: 2, shutdownGraceMs: 15_000 });
