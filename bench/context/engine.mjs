@@ -92,7 +92,16 @@ function ask(dir, task, by, ...flags) {
   return { wallMs: run.wallMs, rssMb: run.maxRssMb, analysis: context.cache.analysis, ms: context.cache.ms, mapTokens: context.repoMap.tokens, stderr: run.stderr };
 }
 
-/** Waits until the engine `patchbay context` started (named in its stderr) serves; returns its pid. */
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Waits until the engine `patchbay context` started (named in its stderr) serves; returns its pid and log. */
 async function ownEngineUp(stderr) {
   const started = /started a context engine for this checkout in the background \(pid (\d+), log ([^)]+)\)/.exec(stderr);
   if (!started) throw new Error(`the CLI started no engine: ${stderr}`);
@@ -101,7 +110,14 @@ async function ownEngineUp(stderr) {
     if (Date.now() > deadline) throw new Error('the checkout engine did not start within a minute');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return Number(started[1]);
+  return { pid: Number(started[1]), log: started[2] };
+}
+
+/** Stops it, and removes its log, which the next run's engine of the same checkout would append to. */
+async function stopOwnEngine({ pid, log }) {
+  process.kill(pid, 'SIGTERM');
+  while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+  rmSync(log, { force: true });
 }
 
 async function benchTree(name, build, task, target) {
@@ -171,13 +187,13 @@ async function benchTree(name, build, task, target) {
     try {
       const first = expect(ask(dir, task, 'here'), 'cold', 'the first call with no engine running');
       record('own.cold', first);
-      const pid = await ownEngineUp(first.stderr);
+      const own = await ownEngineUp(first.stderr);
       for (let i = 0; i < 3; i++) record('own.warm', expect(ask(dir, task, 'own'), 'hit', "the checkout's own engine, nothing changed"));
       for (let i = 0; i < 3; i++) {
         edit(dir, target);
         record('own.change', expect(ask(dir, task, 'own'), 'incremental', "the checkout's own engine after an edit"));
       }
-      process.kill(pid, 'SIGTERM');
+      await stopOwnEngine(own);
     } finally {
       process.env.PATCHBAY_CONTEXT_START_ENGINE = 'false';
     }

@@ -129,7 +129,7 @@ export const ConfigSchema = z.object({
       maxFileBytes: z.coerce.number().int().positive().default(1_000_000),
       /** How long an unchanged-looking file outside git (a dirty working tree) is trusted without re-reading it. */
       dirtyTtlMs: z.coerce.number().int().nonnegative().default(60_000),
-      /** Compile the TypeScript grammars and parse a sample when the service starts, so its first request is served warm. */
+      /** Serve a made-up repository's context twice when the service starts, before it takes requests, so its first request is served warm. */
       warmUp: flag.default(true),
       /**
        * Directories whose checkouts the engine may read when asked over the bus (`patchbay

@@ -19,15 +19,20 @@ function cacheFor(bus: Bus): Promise<ContextCache> {
   return cache;
 }
 
+/**
+ * Before the service takes requests (about a second): its first one then finds the code
+ * compiled, the grammars loaded and a parsing thread idle, as a worker that has served before.
+ */
 async function warmUp({ config, log }: ServiceContext): Promise<void> {
-  const { warmUpParser } = await import('./parsing/warm-up.js');
-  // In the background: a request that comes first is served meanwhile (and waits for the grammar it would load anyway).
   if (!config.context.warmUp) return;
+  const { rehearse } = await import('./engine/rehearsal.js');
   const started = performance.now();
-  void warmUpParser().then(
-    (rounds) => log.debug({ rounds, ms: Math.round(performance.now() - started) }, 'parser warmed up'),
-    (err: unknown) => log.warn({ err }, 'parser warm-up failed'),
-  );
+  try {
+    await rehearse({ workdir: join(config.workdir, 'context-engine'), parser: loadSymbolParser, maxFileBytes: config.context.maxFileBytes });
+    log.info({ ms: Math.round(performance.now() - started) }, 'warmed up on a made-up repository');
+  } catch (err) {
+    log.warn({ err }, 'warm-up failed; serving cold');
+  }
 }
 
 /** Answers `patchbay context` for checkouts under `localRoots`, on the shared subject unless told. */

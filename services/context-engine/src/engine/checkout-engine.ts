@@ -33,16 +33,21 @@ const alive = (pid: number) => {
   }
 };
 
-/** The checkout's engine, if one is running (it may still be starting). */
-export async function runningCheckoutEngine(workdir: string, checkout: string): Promise<CheckoutEngineState | undefined> {
-  const text = await readFile(checkoutEngineFiles(workdir, checkout).state, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
+/** What a state file says; nothing when it is missing or half-written. */
+async function stateIn(file: string): Promise<CheckoutEngineState | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
   try {
-    const state = JSON.parse(text) as CheckoutEngineState;
-    return typeof state.pid === 'number' && alive(state.pid) ? state : undefined;
+    const state = text === undefined ? undefined : (JSON.parse(text) as Partial<CheckoutEngineState>);
+    return typeof state?.pid === 'number' ? (state as CheckoutEngineState) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The checkout's engine, if one is running (it may still be starting). */
+export async function runningCheckoutEngine(workdir: string, checkout: string): Promise<CheckoutEngineState | undefined> {
+  const state = await stateIn(checkoutEngineFiles(workdir, checkout).state);
+  return state && alive(state.pid) ? state : undefined;
 }
 
 /**
@@ -70,8 +75,7 @@ export async function claimCheckoutEngine(workdir: string, checkout: string): Pr
 /** Removes the state file if it is this process's. */
 export async function releaseCheckoutEngine(workdir: string, checkout: string): Promise<void> {
   const files = checkoutEngineFiles(workdir, checkout);
-  const text = await readFile(files.state, 'utf8').catch(() => undefined);
-  if (text !== undefined && (JSON.parse(text) as CheckoutEngineState).pid === process.pid) await rm(files.state, { force: true });
+  if ((await stateIn(files.state))?.pid === process.pid) await rm(files.state, { force: true });
 }
 
 /**

@@ -10,6 +10,7 @@ import type { SymbolParser } from './tree-sitter.js';
 /** Below this much to parse, starting a thread (and loading its grammars, about 0.1 s) costs more than it saves. */
 const PARALLEL_MIN_BYTES = 512 * 1024;
 const BATCH_BYTES = 128 * 1024;
+const MIN_BATCH_BYTES = 16 * 1024;
 const BATCH_FILES = 64;
 
 export interface ToParse {
@@ -18,21 +19,34 @@ export interface ToParse {
   content: Buffer;
 }
 
-function batchesOf(files: readonly ToParse[]): ToParse[][] {
-  const batches: ToParse[][] = [];
+/**
+ * The files in batches, for this thread to take from the front and the parsing threads from
+ * the back: largest at both ends, shrinking towards the middle, where the two meet. The last
+ * batches are then small, and no thread waits long at the end for another's last one.
+ */
+function batchesOf(files: readonly ToParse[], threads: number): ToParse[][] {
+  const total = files.reduce((n, f) => n + f.content.length, 0);
+  const front: ToParse[][] = [];
+  const back: ToParse[][] = [];
+  let remaining = total;
   let current: ToParse[] = [];
   let bytes = 0;
+  // Guided: each batch a share of what is left, between MIN_BATCH_BYTES and BATCH_BYTES.
+  const target = () => (threads ? Math.max(MIN_BATCH_BYTES, Math.min(BATCH_BYTES, remaining / (2 * (threads + 1)))) : BATCH_BYTES);
+  let limit = target();
   for (const f of files) {
     current.push(f);
     bytes += f.content.length;
-    if (bytes >= BATCH_BYTES || current.length >= BATCH_FILES) {
-      batches.push(current);
+    if (bytes >= limit || current.length >= BATCH_FILES) {
+      (front.length <= back.length ? front : back).push(current);
+      remaining -= bytes;
       current = [];
       bytes = 0;
+      limit = target();
     }
   }
-  if (current.length) batches.push(current);
-  return batches;
+  if (current.length) (front.length <= back.length ? front : back).push(current);
+  return [...front, ...back.reverse()];
 }
 
 /** How long a parsing thread stays after a parse, for the next one (its grammars loaded, its code compiled). */
@@ -149,7 +163,7 @@ export async function parseInParallel(
   const grammars = [...new Set(unique.flatMap((f) => grammarFor(f.path) ?? []))];
   const workers = options.started ?? (parser ? startParsingThreads(threadsFor(bytes, options.threads), grammars) : []);
   const threads = workers.length;
-  const queue = batchesOf(unique);
+  const queue = batchesOf(unique, threads);
   const out = new Map<string, FileRecord>();
   const done = (records: Iterable<[string, FileRecord]>) => {
     const batch = new Map(records);

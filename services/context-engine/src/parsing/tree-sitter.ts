@@ -20,10 +20,6 @@ interface Compiled {
 }
 
 let loading: Promise<SymbolParser> | undefined;
-let parses = 0;
-
-/** Files this thread's parser has parsed: tells a warm-up whether real work has begun. */
-export const parsesSoFar = () => parses;
 
 /**
  * The symbol parser of this thread: grammars (see @patchbay/grammars) and their queries load
@@ -54,7 +50,6 @@ export function loadSymbolParser(): Promise<SymbolParser> {
       parse(grammar, text) {
         const c = ready.get(grammar);
         if (!c) throw new Error(`grammar ${grammar} is not loaded`);
-        parses += 1;
         return extract(grammar, c, text);
       },
     };
