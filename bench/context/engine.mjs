@@ -9,9 +9,13 @@
  *   node bench/context/engine.mjs self --runs 5   # only this project
  *   node bench/context/engine.mjs self --pause 1500 [--no-warm-up]   # the first request 1.5 s after the engine's start (without its parser warm-up)
  *
+ * Last, with no engine running, as a user first meets it: the CLI analyses cold in its own
+ * process and starts the checkout's own engine, which answers the calls after it.
+ *
  * Each row gives the engine's analysis time (what the answer's `cache.ms` says: from the
  * request reaching analyzeRepository to the analysis in hand) and the CLI process's wall
  * clock (Node start, imports, NATS, the request, fetching and printing the context).
+ * repomix is timed both ways too: its whole process, and its pack inside the process.
  * Raw samples go to bench/context/engine-last-run.md.
  */
 import { spawn } from 'node:child_process';
@@ -151,6 +155,10 @@ async function benchTree(name, build, task, target) {
     rmSync(out, { force: true });
     add('repomix.wall', repomix.wallMs);
     add('repomix.rss', repomix.maxRssMb);
+    // The same pack timed inside its process, beside the analysis times.
+    const inProcess = JSON.parse(timed(process.execPath, [join(root, 'bench/context/repomix-pack.mjs'), dir, out]).stdout);
+    rmSync(out, { force: true });
+    add('repomix.ms', inProcess.packMs);
 
     // An engine just started: its first request is this tree, on an empty cache.
     await clearContextCache(url);
@@ -226,7 +234,7 @@ for (const r of results) {
     '',
     "| `patchbay context --json` on the working tree | analysis (the answer's `cache.ms`) | whole CLI process, peak memory |",
     '|---|---|---|',
-    `| repomix pack of the same tree | | ${fmt(s['repomix.wall'])}, ${fmt(s['repomix.rss'], 'MB')} |`,
+    `| repomix pack of the same tree | ${fmt(s['repomix.ms'])} (the pack in its process, after its imports) | ${fmt(s['repomix.wall'])}, ${fmt(s['repomix.rss'], 'MB')} |`,
     row('cold: an engine just started (its first request)', 'cold.started'),
     row('cold: a running engine that served another repository before', 'cold.warm'),
     row('warm (nothing changed): the same engine again', 'warm.same'),

@@ -35,6 +35,25 @@ async function warmUp({ config, log }: ServiceContext): Promise<void> {
   }
 }
 
+/**
+ * Brings the checkout's analysis into memory before the first query (from the shared cache,
+ * which the CLI that started this engine has just filled), so that query costs a lookup.
+ */
+async function prime({ bus, config, log }: ServiceContext, checkout: string): Promise<void> {
+  const { analyzeRepository } = await import('./engine/analyze.js');
+  const { checkoutSource } = await import('./engine/source.js');
+  const started = performance.now();
+  const cache = await cacheFor(bus);
+  try {
+    const source = checkoutSource(checkout, { cache, workdir: config.workdir, maxFileBytes: config.context.maxFileBytes, ttlMs: config.context.dirtyTtlMs });
+    const { stats, stored } = await analyzeRepository(source, { cache, parser: loadSymbolParser, maxFileBytes: config.context.maxFileBytes, log });
+    await stored;
+    log.info({ ms: Math.round(performance.now() - started), analysis: stats.analysis }, 'the checkout is in memory');
+  } catch (err) {
+    log.warn({ err }, 'could not read the checkout ahead of its first query');
+  }
+}
+
 /** Answers `patchbay context` for checkouts under `localRoots`, on the shared subject unless told. */
 async function queryResponder(
   { bus, artifacts, config, log }: ServiceContext,
@@ -99,6 +118,7 @@ export function checkoutEngineService(checkout: string, onQuery: () => void): Se
     name: 'context-engine',
     async createHandlers(context) {
       await warmUp(context);
+      await prime(context, checkout);
       return {};
     },
     async createResponders(context) {

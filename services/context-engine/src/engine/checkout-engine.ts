@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,7 +85,9 @@ export async function releaseCheckoutEngine(workdir: string, checkout: string): 
 export async function startCheckoutEngine(workdir: string, checkout: string): Promise<{ pid: number; log: string }> {
   const files = checkoutEngineFiles(workdir, checkout);
   await mkdir(files.dir, { recursive: true });
-  const log = await open(files.log, 'a');
+  // Appended to across starts, begun afresh once it has grown past a megabyte.
+  const size = await stat(files.log).then((s) => s.size, () => 0);
+  const log = await open(files.log, size > 1_000_000 ? 'w' : 'a');
   try {
     const child = spawn(process.execPath, [ENTRY, checkout], { detached: true, stdio: ['ignore', log.fd, log.fd] });
     child.unref();
