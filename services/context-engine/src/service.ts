@@ -46,7 +46,7 @@ async function prime({ bus, config, log }: ServiceContext, checkout: string): Pr
   const cache = await cacheFor(bus);
   try {
     const source = checkoutSource(checkout, { cache, workdir: config.workdir, maxFileBytes: config.context.maxFileBytes, ttlMs: config.context.dirtyTtlMs });
-    const { stats, stored } = await analyzeRepository(source, { cache, parser: loadSymbolParser, maxFileBytes: config.context.maxFileBytes, log });
+    const { stats, stored } = await analyzeRepository(source, { cache, parser: loadSymbolParser, maxFileBytes: config.context.maxFileBytes, log, keepPatchState: true });
     await stored;
     log.info({ ms: Math.round(performance.now() - started), analysis: stats.analysis }, 'the checkout is in memory');
   } catch (err) {

@@ -224,3 +224,31 @@ describe('an analysis patched after a change', () => {
     expect(asked.map((blobs) => blobs.sort())).toEqual([[after, before].sort(), []]);
   });
 });
+
+describe('a worker that keeps the patch state of an analysis from the shared cache', () => {
+  it('patches the first change without fetching the patch state; without keepPatchState it fetches it', async () => {
+    for (const keep of [true, false]) {
+      const fixture = await createGitFixture({
+        'package.json': JSON.stringify({ name: `keep-${keep}`, type: 'module' }),
+        'src/a.ts': 'export function alpha(n: number): number {\n  return n + 1;\n}\n',
+        'src/b.ts': "import { alpha } from './a.js';\n\nexport const beta = (n: number) => alpha(n) * 2;\n",
+      });
+      try {
+        const shared = memoryContextCache();
+        let fetched = 0;
+        const cache: ContextCache = { ...shared, getPatchState: (key) => ((fetched += 1), shared.getPatchState(key)) };
+        // Another worker analysed it: only the shared cache has it.
+        await (await analyzeRepository(localSource(fixture.dir, shared), { cache: shared, parser: loadSymbolParser, maxFileBytes: MAX_FILE_BYTES, memo: false })).stored;
+        const hit = await analyzeRepository(localSource(fixture.dir, cache), { cache, parser: loadSymbolParser, maxFileBytes: MAX_FILE_BYTES, keepPatchState: keep });
+        expect(hit.route.via).toBe('shared cache');
+        const before = fetched;
+        await writeFile(join(fixture.dir, 'src/a.ts'), 'export function alpha(n: number): number {\n  return n + 2;\n}\n\nexport function gamma(): number {\n  return 3;\n}\n');
+        const changed = await analyzeRepository(localSource(fixture.dir, cache), { cache, parser: loadSymbolParser, maxFileBytes: MAX_FILE_BYTES });
+        expect(changed.route.via).toBe('patched');
+        expect(fetched - before).toBe(keep ? 0 : 1);
+      } finally {
+        await fixture.remove();
+      }
+    }
+  });
+});

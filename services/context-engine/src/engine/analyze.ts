@@ -39,6 +39,12 @@ export interface AnalyzeOptions {
    * not wait for the store, but whoever passes this must await `stored` before exiting.
    */
   storeBehind?: boolean;
+  /**
+   * A worker that expects the next request to follow an edit (a checkout's own engine): an
+   * analysis taken from the shared cache is kept with its patch state, so that the first
+   * change patches without fetching it.
+   */
+  keepPatchState?: boolean;
 }
 
 export interface AnalyzeResult {
@@ -203,7 +209,7 @@ export async function analyzeRepository(source: RepoSource, options: AnalyzeOpti
   const guessed = await likely?.catch(() => undefined);
   const cached = guessed?.key === identity.key ? guessed.analysis : await lookup(identity.key);
   if (cached && cached.repo === identity.repo) {
-    if (memoOn) remember(cached);
+    if (memoOn) remember(cached, (options.keepPatchState && (await options.cache.getPatchState(cached.key))) || undefined);
     return done(cached, 'hit', 0, 0, { via: 'shared cache' });
   }
 
