@@ -32,6 +32,8 @@ const stillWanted = () => {
   clearTimeout(idle);
   idle = setTimeout(() => {
     log.info({ idleMs: config.context.engineIdleMs }, 'no request for a while: stopping');
+    // A server gone for good must not keep it waiting to drain: no one is left to ask it.
+    setTimeout(() => process.exit(1), config.service.shutdownGraceMs + 5_000).unref();
     stop().then(() => process.exit(0), () => process.exit(1));
   }, config.context.engineIdleMs);
 };
