@@ -110,6 +110,10 @@ function build(env: Environment, done: (code: number) => void): Command {
     .option('--json', 'the whole context as JSON')
     .option('--local', 'analyse in this process: ask no running context engine and start none')
     .option('--timeout <seconds>', "how long to wait for a running context engine's answer before analysing here (default 300)")
+    .addHelpText(
+      'after',
+      '\nA local checkout is answered by a running context engine when one may read it. With none,\nthis process analyses it and then starts an engine for that checkout in the background,\nwhich answers the next calls and exits after 15 minutes without one\n(PATCHBAY_CONTEXT_START_ENGINE=false: never start one).',
+    )
     .action((flags) => finish(import('./commands/context.js').then((m) => m.contextCommand(flags))));
 
   program

@@ -81,6 +81,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     tree = (parsed ?? {}) as Tree;
   }
   const fromEnv: Tree = {};
+  // On a CI runner nothing is left running after a job (as Nx and Turborepo treat their daemons); the setting itself still wins.
+  const ci = env['CI'];
+  if (ci !== undefined && !['', 'false', '0'].includes(ci.trim().toLowerCase())) setPath(fromEnv, ['context', 'startEngine'], 'false');
   for (const [name, path] of Object.entries(ENV_SETTINGS)) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(fromEnv, path, value);

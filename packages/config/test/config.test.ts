@@ -187,6 +187,13 @@ describe('loadConfig from the environment', () => {
     }
   });
 
+  it('starts no background context engine on a CI runner, unless told to', () => {
+    expect(loadConfig({ env: {} }).context.startEngine).toBe(true);
+    expect(loadConfig({ env: { CI: 'true' } }).context.startEngine).toBe(false);
+    expect(loadConfig({ env: { CI: 'false' } }).context.startEngine).toBe(true);
+    expect(loadConfig({ env: { CI: '1', PATCHBAY_CONTEXT_START_ENGINE: 'true' } }).context.startEngine).toBe(true);
+  });
+
   it('reads the context engine\'s local roots as a colon-separated list of absolute paths', () => {
     expect(loadConfig({ env: { PATCHBAY_CONTEXT_LOCAL_ROOTS: '/srv/repos: /home/dev/src :' } }).context.localRoots).toEqual(['/srv/repos', '/home/dev/src']);
     expect(() => loadConfig({ env: { PATCHBAY_CONTEXT_LOCAL_ROOTS: '/srv/repos:src' } })).toThrow(/PATCHBAY_CONTEXT_LOCAL_ROOTS.*must be an absolute path/);
