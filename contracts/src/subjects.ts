@@ -12,6 +12,15 @@ export function isSubjectToken(value: string): boolean {
   return TOKEN_PATTERN.test(value);
 }
 
+/**
+ * Names one checkout on one machine (its host name and real path; the same path on two
+ * machines sharing a server is two checkouts): the token of its own engine's subject, and
+ * of that engine's files.
+ */
+export function checkoutKey(host: string, realPath: string): string {
+  return createHash('sha256').update(`${host}\0${realPath}`).digest('hex').slice(0, 24);
+}
+
 function token(value: string, what: string): string {
   if (!isSubjectToken(value)) {
     throw new TypeError(`${what} "${value}" is not a valid subject token (letters, digits, "-" and "_", at most 128)`);
@@ -66,11 +75,9 @@ export const subjects = {
   contextQuery: 'patchbay.context.query',
   /**
    * Request/reply, the same messages: the context engine that `patchbay context` started in
-   * the background for one checkout, which serves only it. Keyed by machine and real path: the
-   * same path on two machines sharing a server is two checkouts.
+   * the background for one checkout, which serves only it (see checkoutKey).
    */
-  checkoutContextQuery: (host: string, realPath: string) =>
-    `patchbay.context.checkout.${createHash('sha256').update(`${host}\0${realPath}`).digest('hex').slice(0, 24)}`,
+  checkoutContextQuery: (host: string, realPath: string) => `patchbay.context.checkout.${checkoutKey(host, realPath)}`,
 } as const;
 
 /** Queue groups of request/reply subjects: one instance of the service answers each request. */

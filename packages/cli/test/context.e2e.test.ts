@@ -8,7 +8,7 @@ import { connectBus, encodeEvent } from '@patchbay/bus';
 import { CompleteRepoContext, createEvent, eventTypes, parseEvent, subjects } from '@patchbay/contracts';
 import { contextEngineService } from '@patchbay/context-engine';
 import { startServices } from '@patchbay/runtime';
-import { type GitFixture, type TestNats, createGitFixture, startNats } from '@patchbay/testkit';
+import { type GitFixture, type TestNats, createGitFixture, startNats, until } from '@patchbay/testkit';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'packages/cli/dist/bin.js');
@@ -163,14 +163,6 @@ const isAlive = (pid: number) => {
   }
 };
 
-async function until(what: string, done: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('patchbay context with no engine running', () => {
   it('analyses here, then starts an engine for the checkout that answers the next calls, sees edits at once, and exits when idle', async () => {
     const mine = await createGitFixture({
@@ -189,7 +181,7 @@ describe('patchbay context with no engine running', () => {
       expect(started, first.stderr).not.toBeNull();
       pid = Number(started?.[1]);
       const log = started?.[2] ?? '';
-      await until('the engine has started', async () => (await readFile(log, 'utf8').catch(() => '')).includes('"service started"'));
+      await until(async () => (await readFile(log, 'utf8').catch(() => '')).includes('"service started"'), { what: 'the engine has started', timeoutMs: 30_000, everyMs: 100 });
 
       // --local asks no engine and starts none.
       const here = await patchbay([...args, '--local'], nats.url, env);
@@ -228,7 +220,7 @@ describe('patchbay context with no engine running', () => {
       expect(isAlive(pid)).toBe(true);
 
       // Idle for 6 s, it stops and removes its state file.
-      await until('the engine has exited', () => !isAlive(pid));
+      await until(() => !isAlive(pid), { what: 'the engine has exited', timeoutMs: 30_000, everyMs: 100 });
       expect(await readdir(join(workdir, 'checkout-engines'))).toEqual([expect.stringMatching(/^[0-9a-f]{24}\.log$/)]);
       expect(await readFile(log, 'utf8')).toContain('no request for a while: stopping');
     } finally {

@@ -7,7 +7,7 @@ import { codegenService } from '@patchbay/codegen';
 import { loadConfig } from '@patchbay/config';
 import { type AnyCloudEvent, eventTypes } from '@patchbay/contracts';
 import { type RunningService, startService, startServices } from '@patchbay/runtime';
-import { createGitFixture, startNats, startScriptedOllama } from '@patchbay/testkit';
+import { createGitFixture, startNats, startScriptedOllama, until } from '@patchbay/testkit';
 import { ALL_SERVICES } from '../src/services.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -16,14 +16,6 @@ const cleanup: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step().catch(() => {});
 });
-
-async function until(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('graceful shutdown', () => {
   it('releases an in-flight message past the grace period, and another instance finishes it', async () => {
@@ -58,7 +50,7 @@ describe('graceful shutdown', () => {
     const events: AnyCloudEvent[] = [];
     const follow = await followTask(bus, id, (e) => void events.push(e));
 
-    await until(() => ollama.generations().length === 1, 20_000);
+    await until(() => ollama.generations().length === 1, { timeoutMs: 20_000 });
     const stopping = Date.now();
     await first.stop(); // past its 300 ms grace the generation is aborted and the message released
     expect(Date.now() - stopping).toBeLessThan(5_000);

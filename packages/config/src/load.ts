@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { ConfigError } from '@patchbay/errors';
 import { isSecretName, secretValuesFrom } from '@patchbay/secrets';
 import { type Tree, merge } from './merge.js';
-import { type ConfigInput, ConfigSchema, ENV_SETTINGS, type Settings } from './schema.js';
+import { type ConfigInput, ConfigSchema, ENV_SETTINGS, type Settings, isOn } from './schema.js';
 
 /** Settings plus what the process inherited that others need to know. */
 export type Config = Settings & {
@@ -82,8 +82,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const fromEnv: Tree = {};
   // On a CI runner nothing is left running after a job (as Nx and Turborepo treat their daemons); the setting itself still wins.
-  const ci = env['CI'];
-  if (ci !== undefined && !['', 'false', '0'].includes(ci.trim().toLowerCase())) setPath(fromEnv, ['context', 'startEngine'], 'false');
+  if (isOn(env['CI'] ?? '')) setPath(fromEnv, ['context', 'startEngine'], 'false');
   for (const [name, path] of Object.entries(ENV_SETTINGS)) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(fromEnv, path, value);

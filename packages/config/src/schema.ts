@@ -8,7 +8,9 @@ const url = z.string().url();
 /** A list, or (from the environment) a string of items between separators, blanks ignored. */
 const listOf = <T extends z.ZodType>(separator: string, item: T) =>
   z.preprocess((v) => (typeof v === 'string' ? v.split(separator).map((s) => s.trim()).filter(Boolean) : v), z.array(item));
-const flag = z.preprocess((v) => (typeof v === 'string' ? !['false', '0', 'no', 'off', ''].includes(v.trim().toLowerCase()) : v), z.boolean());
+/** How a yes/no setting (or a variable like CI) reads from text: anything but false, 0, no, off or blank is yes. */
+export const isOn = (text: string): boolean => !['false', '0', 'no', 'off', ''].includes(text.trim().toLowerCase());
+const flag = z.preprocess((v) => (typeof v === 'string' ? isOn(v) : v), z.boolean());
 
 /** The retry reasons of the design: four are repeats of one model call, two are new attempts. */
 export const RETRY_REASONS = ['API_ERROR', 'RATE_LIMIT', 'NETWORK_ERROR', 'TIMEOUT', 'VALIDATION_FAILED', 'QUALITY_THRESHOLD'] as const;

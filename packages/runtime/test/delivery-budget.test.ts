@@ -4,7 +4,7 @@ import { loadConfig } from '@patchbay/config';
 import { type CodegenRequested, consumers, createEvent, eventTypes, streams, subjects } from '@patchbay/contracts';
 import { CircuitOpenError, ConflictError } from '@patchbay/errors';
 import { type RunningService, startService } from '@patchbay/runtime';
-import { type TestNats, startNats } from '@patchbay/testkit';
+import { type TestNats, startNats, until } from '@patchbay/testkit';
 
 /**
  * The dispatcher on a consumer with a delivery budget (codegen's): waits (an open circuit
@@ -23,14 +23,6 @@ const spec = consumers.codegen[0];
 async function send(taskId: string): Promise<void> {
   const data: CodegenRequested = { taskId, attempt: 1, repo: { url: '/nowhere' }, baseCommit: 'b'.repeat(40), contextRef: 'c', mode: 'BUG_FIXING', title: 't' };
   await publishEvent(bus, subjects.workRequest('codegen'), createEvent(eventTypes.codegenRequested, data, { source: 'test', subject: taskId }), { msgId: `${taskId}.req` });
-}
-
-async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 beforeAll(async () => {

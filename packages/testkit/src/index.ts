@@ -4,3 +4,4 @@ export { startScriptedOllama, type ScriptedOllama, type ScriptedOllamaOptions } 
 export { startScriptedOpenAi, type ScriptedOpenAi, type ScriptedOpenAiOptions } from './scripted-openai.js';
 export { createGitFixture, type GitFixture } from './git-fixture.js';
 export { MEDIAN_TEST, ONE_MIDDLE_MEDIAN } from './median-fixture.js';
+export { until } from './until.js';

@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { subjects } from '@patchbay/contracts';
+import { checkoutKey } from '@patchbay/contracts';
 
 /** The process that runs a checkout's own engine (`checkout-main.js <checkout>`). */
 const ENTRY = fileURLToPath(new URL('../checkout-main.js', import.meta.url));
@@ -19,7 +19,7 @@ export interface CheckoutEngineState {
 export function checkoutEngineFiles(workdir: string, checkout: string): { dir: string; state: string; log: string } {
   const dir = join(workdir, 'checkout-engines');
   // Named like the checkout's subject: one engine per checkout and machine.
-  const key = subjects.checkoutContextQuery(hostname(), checkout).split('.').at(-1);
+  const key = checkoutKey(hostname(), checkout);
   return { dir, state: join(dir, `${key}.json`), log: join(dir, `${key}.log`) };
 }
 
